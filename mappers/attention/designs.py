@@ -1,0 +1,173 @@
+"""The attention mappings: unfused 3-pass, FLAT, FlashAttention-1/-2 and FuseMax, as loop nests.
+
+Each builder returns an :class:`AttentionMapping` whose loop nests say which tile of which tensor
+is moved at which loop level, and whose footprint lists what the on-chip buffer holds. Sources:
+
+* unfused 3-pass softmax (max pass, exp-sum pass, normalize pass; S and P materialized off chip
+  when the whole score matrix does not fit on chip): the 3-pass cascade of Nayak et al., "FuseMax:
+  Leveraging Extended Einsums to Optimize Attention Accelerator Design", MICRO 2024, Sec. 3.
+* FLAT: Kao et al., "FLAT: An Optimized Dataflow for Mitigating Attention Bottlenecks", ASPLOS 2023
+  — row-granularity fusion: a block of query rows, the full K and V streamed for it, the
+  n_kv-wide score rows kept on chip (footprint grows with n_kv).
+* FlashAttention-1: Dao et al., NeurIPS 2022, Alg. 1 — outer loop over K/V blocks (Bc rows),
+  inner over Q blocks (Br rows); O, ℓ, m are read and written off chip at every outer step.
+* FlashAttention-2: Dao, ICLR 2024, Alg. 1 — outer loop over Q blocks, inner over K/V blocks;
+  O, ℓ, m stay on chip for the whole inner loop.
+* FuseMax: Nayak et al., MICRO 2024 — 1-pass cascade, a tile of Q resident, K/V streamed through a
+  double-buffered global buffer, the score tile and the running max/sum living in the PE array
+  (register level), so the buffer footprint does not depend on the sequence length.
+"""
+from __future__ import annotations
+
+from mappers.attention.layer import AttentionLayer
+from mappers.attention.loopnest import Access, Compute, Loop, LoopNest
+from mappers.attention.mapping import AttentionMapping
+from workloads.errors import SpecError
+
+DESIGNS = ("unfused", "flat", "flashattention1", "flashattention2", "fusemax")
+
+
+def _check_tiles(layer: AttentionLayer, q_tile: int, kv_tile: int) -> tuple[int, int]:
+    for name, value in (("q_tile", q_tile), ("kv_tile", kv_tile)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise SpecError(f"{name} must be a positive integer, got {value!r}")
+    return min(q_tile, layer.n_q), min(kv_tile, layer.n_kv)
+
+
+def _sizes(layer: AttentionLayer) -> tuple[int, int, int]:
+    return layer.head_dim, layer.bytes_per_element, layer.stat_bytes_per_element
+
+
+def flashattention2(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
+                    *, skip_masked: bool = True) -> AttentionMapping:
+    """FlashAttention-2: for each Q block, stream K/V blocks; O, ℓ, m on chip until the block ends."""
+    br, bc = _check_tiles(layer, q_tile, kv_tile)
+    d, b, sb = _sizes(layer)
+    nest = LoopNest("fused", (
+        Loop("q", br, (
+            Access("Q", "read"),
+            Loop("kv", bc, (Access("K", "read"), Access("V", "read"), Compute())),
+            Access("O", "write"),
+        )),
+    ))
+    fp = (("Q", br * d * b), ("O", br * d * b), ("m", br * sb), ("l", br * sb),
+          ("K", bc * d * b), ("V", bc * d * b), ("S", br * bc * b))
+    return AttentionMapping("flashattention2", layer, buffer_bytes, br, bc, skip_masked,
+                            (nest,), (fp,))
+
+
+def flashattention1(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
+                    *, skip_masked: bool = True) -> AttentionMapping:
+    """FlashAttention-1: for each K/V block, visit every Q block, updating O, ℓ, m off chip."""
+    br, bc = _check_tiles(layer, q_tile, kv_tile)
+    d, b, sb = _sizes(layer)
+    nest = LoopNest("fused", (
+        Loop("kv", bc, (
+            Access("K", "read"),
+            Access("V", "read"),
+            Loop("q", br, (Access("Q", "read"), Access("O", "update"), Access("m", "update"),
+                           Access("l", "update"), Compute())),
+        )),
+    ))
+    fp = (("K", bc * d * b), ("V", bc * d * b), ("Q", br * d * b), ("O", br * d * b),
+          ("m", br * sb), ("l", br * sb), ("S", br * bc * b))
+    return AttentionMapping("flashattention1", layer, buffer_bytes, br, bc, skip_masked,
+                            (nest,), (fp,))
+
+
+def fusemax(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
+            *, skip_masked: bool = True) -> AttentionMapping:
+    """FuseMax: Q tile and O/ℓ/m accumulators resident, K/V streamed double-buffered, scores in the PEs."""
+    br, bc = _check_tiles(layer, q_tile, kv_tile)
+    d, b, sb = _sizes(layer)
+    nest = LoopNest("fused", (
+        Loop("q", br, (
+            Access("Q", "read"),
+            Loop("kv", bc, (Access("K", "read"), Access("V", "read"), Compute())),
+            Access("O", "write"),
+        )),
+    ))
+    fp = (("Q", br * d * b), ("O", br * d * b), ("m", br * sb), ("l", br * sb),
+          ("K", 2 * bc * d * b), ("V", 2 * bc * d * b))
+    return AttentionMapping("fusemax", layer, buffer_bytes, br, bc, skip_masked, (nest,), (fp,))
+
+
+def flat(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
+         *, skip_masked: bool = True) -> AttentionMapping:
+    """FLAT: per Q block, a K sweep builds the full score rows on chip, then a V sweep forms O."""
+    br, bc = _check_tiles(layer, q_tile, kv_tile)
+    d, b, sb = _sizes(layer)
+    nest = LoopNest("fused", (
+        Loop("q", br, (
+            Access("Q", "read"),
+            Loop("kv", bc, (Access("K", "read"), Compute())),
+            Loop("kv", bc, (Access("V", "read"),)),
+            Access("O", "write"),
+        )),
+    ))
+    fp = (("Q", br * d * b), ("O", br * d * b), ("m", br * sb), ("l", br * sb),
+          ("S", br * layer.n_kv * b), ("K", bc * d * b), ("V", bc * d * b))
+    return AttentionMapping("flat", layer, buffer_bytes, br, bc, skip_masked, (nest,), (fp,))
+
+
+def unfused_on_chip_bytes(layer: AttentionLayer) -> int:
+    """Bytes to hold one head's Q, K, V, O, S and statistics on chip at once."""
+    d, b, sb = _sizes(layer)
+    return (2 * layer.n_q + 2 * layer.n_kv) * d * b + layer.n_q * layer.n_kv * b + 2 * layer.n_q * sb
+
+
+def unfused(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
+            *, skip_masked: bool = True) -> AttentionMapping:
+    """Unfused 3-pass cascade, one Einsum per pass.
+
+    If one head's whole working set fits, it runs on chip (read Q, K, V, write O once). Otherwise
+    S = Q·Kᵀ is written off chip, read by the max pass, by the exp-sum pass and by the normalize
+    pass (which writes P), and P is read back with V for O = P·V.
+    """
+    br, bc = _check_tiles(layer, q_tile, kv_tile)
+    d, b, sb = _sizes(layer)
+    if unfused_on_chip_bytes(layer) <= buffer_bytes:
+        nest = LoopNest("on_chip", (Access("Q", "read"), Access("K", "read"), Access("V", "read"),
+                                    Compute(), Access("O", "write")))
+        fp = (("Q", layer.n_q * d * b), ("K", layer.n_kv * d * b), ("V", layer.n_kv * d * b),
+              ("O", layer.n_q * d * b), ("S", layer.n_q * layer.n_kv * b),
+              ("m", layer.n_q * sb), ("l", layer.n_q * sb))
+        return AttentionMapping("unfused", layer, buffer_bytes, layer.n_q, layer.n_kv,
+                                skip_masked, (nest,), (fp,))
+    nests = (
+        LoopNest("qk", (Loop("q", br, (Access("Q", "read"), Loop("kv", bc, (
+            Access("K", "read"), Access("S", "write"), Compute())))),)),
+        LoopNest("max", (Loop("q", br, (Loop("kv", bc, (Access("S", "read"),)),
+                                        Access("m", "write"))),)),
+        LoopNest("sum", (Loop("q", br, (Access("m", "read"), Loop("kv", bc, (Access("S", "read"),)),
+                                        Access("l", "write"))),)),
+        LoopNest("normalize", (Loop("q", br, (Access("m", "read"), Access("l", "read"), Loop(
+            "kv", bc, (Access("S", "read"), Access("P", "write"))))),)),
+        LoopNest("pv", (Loop("q", br, (Loop("kv", bc, (Access("P", "read"), Access("V", "read"))),
+                                       Access("O", "write"))),)),
+    )
+    fps = (
+        (("Q", br * d * b), ("K", bc * d * b), ("S", br * bc * b)),
+        (("S", br * bc * b), ("m", br * sb)),
+        (("m", br * sb), ("S", br * bc * b), ("l", br * sb)),
+        (("m", br * sb), ("l", br * sb), ("S", br * bc * b), ("P", br * bc * b)),
+        (("P", br * bc * b), ("V", bc * d * b), ("O", br * d * b)),
+    )
+    return AttentionMapping("unfused", layer, buffer_bytes, br, bc, skip_masked, nests, fps)
+
+
+BUILDERS = {
+    "unfused": unfused,
+    "flat": flat,
+    "flashattention1": flashattention1,
+    "flashattention2": flashattention2,
+    "fusemax": fusemax,
+}
+
+
+def build(design: str, layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
+          *, skip_masked: bool = True) -> AttentionMapping:
+    """Build the named design; ``SpecError`` for an unknown design or a tiling that does not fit."""
+    if design not in BUILDERS:
+        raise SpecError(f"unknown attention design {design!r}; choose one of {', '.join(DESIGNS)}")
+    return BUILDERS[design](layer, buffer_bytes, q_tile, kv_tile, skip_masked=skip_masked)

@@ -1,0 +1,75 @@
+"""A mapping of one attention layer onto DRAM + one on-chip buffer: loop nests plus buffer footprint."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from mappers.attention.layer import AttentionLayer
+from mappers.attention.loopnest import LoopNest, TrafficCount, count_traffic
+from workloads.errors import SpecError
+
+
+@dataclass(frozen=True)
+class AttentionMapping:
+    """One design (``unfused``, ``flat``, ``flashattention1``, ``flashattention2``, ``fusemax``) with
+    its tile sizes, the loop nests it runs (in order) and its on-chip footprint.
+
+    ``pass_footprints`` gives, per nest, the bytes each tensor keeps in the buffer while that nest
+    runs; passes run one after another and reuse the buffer, so the footprint is the largest pass.
+    Construction rejects a footprint larger than ``buffer_bytes`` with ``SpecError``.
+    """
+
+    design: str
+    layer: AttentionLayer
+    buffer_bytes: int
+    q_tile: int
+    kv_tile: int
+    skip_masked: bool
+    nests: tuple[LoopNest, ...]
+    pass_footprints: tuple[tuple[tuple[str, int], ...], ...]
+
+    def __post_init__(self) -> None:
+        if len(self.pass_footprints) != len(self.nests):
+            raise SpecError(f"{self.design}: one footprint per nest is needed")
+        if self.footprint_bytes > self.buffer_bytes:
+            raise SpecError(
+                f"{self.design} with q_tile={self.q_tile}, kv_tile={self.kv_tile} needs "
+                f"{self.footprint_bytes} B on chip ({self.footprint_breakdown()}), "
+                f"more than the {self.buffer_bytes} B buffer")
+
+    @property
+    def footprint_bytes(self) -> int:
+        """Peak on-chip bytes over all passes."""
+        return max(sum(b for _, b in fp) for fp in self.pass_footprints)
+
+    def footprint_breakdown(self) -> dict[str, int]:
+        """Per-tensor bytes of the pass with the largest footprint."""
+        peak = max(self.pass_footprints, key=lambda fp: sum(b for _, b in fp))
+        return dict(peak)
+
+    @cached_property
+    def traffic(self) -> TrafficCount:
+        """Exact off-chip traffic, counted by walking the loop nests."""
+        return count_traffic(self.nests, self.layer, skip_masked=self.skip_masked)
+
+    def describe(self) -> str:
+        """The loop nests as indented pseudo-code."""
+        from mappers.attention.loopnest import Access, Compute, Loop
+
+        lines: list[str] = []
+
+        def emit(body, depth):
+            pad = "  " * depth
+            for node in body:
+                if isinstance(node, Loop):
+                    lines.append(f"{pad}for {node.rank}-tile of {node.tile} rows:")
+                    emit(node.body, depth + 1)
+                elif isinstance(node, Access):
+                    lines.append(f"{pad}{node.kind} {node.tensor} tile")
+                elif isinstance(node, Compute):
+                    lines.append(f"{pad}compute {node.label} tile")
+
+        for nest in self.nests:
+            lines.append(f"pass {nest.name}:")
+            emit(nest.body, 1)
+        return "\n".join(lines)
