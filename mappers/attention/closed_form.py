@@ -1,0 +1,119 @@
+"""Closed-form traffic of each design, used only by the tile search.
+
+Each function returns the same numbers the exact loop-nest counter (``loopnest.count_traffic``)
+produces for the mapping built by ``designs.build`` — ragged tiles, causal tile skipping and tile
+reuse across loop boundaries included — without walking the nest. ``test_attn_closed_form`` checks
+the equality on many shapes; the search re-counts its winner with the exact counter.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mappers.attention.designs import unfused_on_chip_bytes
+from mappers.attention.layer import AttentionLayer
+from mappers.attention.loopnest import TrafficCount
+
+
+def _tiles(extent: int, tile: int) -> tuple[np.ndarray, np.ndarray]:
+    lo = np.arange(0, extent, tile, dtype=np.int64)
+    return lo, np.minimum(lo + tile, extent)
+
+
+def _kv_sweeps(layer: AttentionLayer, br: int, bc: int, skip: bool):
+    """Per q tile: its rows, the kv rows of its active kv tiles, and the index of its last kv tile."""
+    q_lo, q_hi = _tiles(layer.n_q, br)
+    n_kv_tiles = -(-layer.n_kv // bc)
+    if skip and layer.causal:
+        last = np.minimum((q_hi - 1 + layer.causal_offset) // bc, n_kv_tiles - 1)
+    else:
+        last = np.full(q_lo.shape, n_kv_tiles - 1)
+    kv_rows = np.minimum((last + 1) * bc, layer.n_kv)
+    return q_hi - q_lo, kv_rows, last
+
+
+def _streamed_rows(layer: AttentionLayer, br: int, bc: int, skip: bool) -> int:
+    """K (or V) rows loaded by a kv sweep per q tile, with the first tile reused when it is still
+    resident from the previous sweep (the previous sweep ended on kv tile 0)."""
+    _, kv_rows, last = _kv_sweeps(layer, br, bc, skip)
+    first_tile_rows = min(bc, layer.n_kv)
+    reused = int(np.count_nonzero(last[:-1] == 0)) * first_tile_rows
+    return int(kv_rows.sum()) - reused
+
+
+def _area(layer: AttentionLayer, br: int, bc: int, skip: bool) -> int:
+    q_rows, kv_rows, _ = _kv_sweeps(layer, br, bc, skip)
+    return int((q_rows * kv_rows).sum())
+
+
+def _scaled(reads: dict, writes: dict, pairs: int, layer: AttentionLayer) -> TrafficCount:
+    n = layer.instances
+    return TrafficCount({k: int(v) * n for k, v in sorted(reads.items()) if v},
+                        {k: int(v) * n for k, v in sorted(writes.items()) if v}, pairs * n)
+
+
+def fa2_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool) -> TrafficCount:
+    """FlashAttention-2 and FuseMax (same loop nest): Q, O once; K and V once per q tile."""
+    row = layer.head_dim * layer.bytes_per_element
+    br, bc = min(br, layer.n_q), min(bc, layer.n_kv)
+    kv = _streamed_rows(layer, br, bc, skip) * row
+    return _scaled({"Q": layer.n_q * row, "K": kv, "V": kv}, {"O": layer.n_q * row},
+                   _area(layer, br, bc, skip), layer)
+
+
+def flat_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool) -> TrafficCount:
+    """FLAT: the K sweep and the V sweep each follow the FlashAttention-2 pattern."""
+    return fa2_traffic(layer, br, bc, skip)
+
+
+def fa1_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool) -> TrafficCount:
+    """FlashAttention-1: K, V once; per kv tile, every active q tile reads Q and updates O, ℓ, m."""
+    d, b, sb = layer.head_dim, layer.bytes_per_element, layer.stat_bytes_per_element
+    br, bc = min(br, layer.n_q), min(bc, layer.n_kv)
+    q_lo, q_hi = _tiles(layer.n_q, br)
+    kv_lo, kv_hi = _tiles(layer.n_kv, bc)
+    n_q_tiles = q_lo.size
+    if skip and layer.causal:
+        first = np.searchsorted(q_hi, kv_lo - layer.causal_offset + 1, side="left")
+    else:
+        first = np.zeros(kv_lo.shape, dtype=np.int64)
+    rows_per_sweep = layer.n_q - q_lo[first]
+    last_tile_rows = int(q_hi[-1] - q_lo[-1])
+    merged = int(np.count_nonzero(first[1:] == n_q_tiles - 1)) * last_tile_rows
+    run_rows = int(rows_per_sweep.sum()) - merged
+    area = int(((kv_hi - kv_lo) * rows_per_sweep).sum())
+    reads = {"K": layer.n_kv * d * b, "V": layer.n_kv * d * b, "Q": run_rows * d * b,
+             "O": (run_rows - layer.n_q) * d * b,
+             "m": (run_rows - layer.n_q) * sb, "l": (run_rows - layer.n_q) * sb}
+    writes = {"O": run_rows * d * b, "m": run_rows * sb, "l": run_rows * sb}
+    return _scaled(reads, writes, area, layer)
+
+
+def unfused_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool,
+                    buffer_bytes: int) -> TrafficCount:
+    """Unfused 3-pass: on chip if everything fits, else S written once and read three times, P
+    written and read once, K and V streamed per q tile, statistics per row."""
+    d, b, sb = layer.head_dim, layer.bytes_per_element, layer.stat_bytes_per_element
+    row = d * b
+    if unfused_on_chip_bytes(layer) <= buffer_bytes:
+        return _scaled({"Q": layer.n_q * row, "K": layer.n_kv * row, "V": layer.n_kv * row},
+                       {"O": layer.n_q * row}, layer.n_q * layer.n_kv, layer)
+    br, bc = min(br, layer.n_q), min(bc, layer.n_kv)
+    kv = _streamed_rows(layer, br, bc, skip) * row
+    area = _area(layer, br, bc, skip)
+    reads = {"Q": layer.n_q * row, "K": kv, "V": kv, "S": 3 * area * b, "P": area * b,
+             "m": 2 * layer.n_q * sb, "l": layer.n_q * sb}
+    writes = {"S": area * b, "P": area * b, "m": layer.n_q * sb, "l": layer.n_q * sb,
+              "O": layer.n_q * row}
+    return _scaled(reads, writes, area, layer)
+
+
+def closed_form_traffic(design: str, layer: AttentionLayer, br: int, bc: int, skip: bool,
+                        buffer_bytes: int) -> TrafficCount:
+    """Traffic of ``designs.build(design, layer, buffer_bytes, br, bc, skip_masked=skip)``."""
+    if design == "unfused":
+        return unfused_traffic(layer, br, bc, skip, buffer_bytes)
+    if design == "flashattention1":
+        return fa1_traffic(layer, br, bc, skip)
+    if design == "flat":
+        return flat_traffic(layer, br, bc, skip)
+    return fa2_traffic(layer, br, bc, skip)

@@ -1,0 +1,162 @@
+"""Tile-size and loop-order search for one attention layer under a buffer constraint.
+
+The legal space of a design is every (q_tile, kv_tile) whose footprint fits the buffer. Traffic is
+non-increasing in the tile that the design keeps resident across the inner loop (q_tile for the
+q-outer designs — FlashAttention-2, FuseMax, FLAT, unfused — and kv_tile for FlashAttention-1) and
+independent of the streamed one, apart from ragged last tiles; so for each value of the streamed tile
+(powers of two from ``min_tile``, default 8 rows) only the largest fitting resident tile, the smallest tile giving the
+same tile count, and the powers of two below it are evaluated (the pruning). Candidates are scored
+with the closed forms of ``closed_form`` (proven equal to the exact counter by test); the winner is
+rebuilt as an explicit loop nest whose traffic the caller can count exactly.
+
+Objectives: ``traffic`` (off-chip bytes) or ``latency``: max(traffic / bandwidth, flops / peak), the
+roofline proxy, with flops = 4·d per computed (query, key) pair (Q·Kᵀ and P·V, a multiply and an add
+each; softmax work not counted).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from mappers.attention.bound import TrafficBound, traffic_bound
+from mappers.attention.closed_form import closed_form_traffic
+from mappers.attention.designs import DESIGNS, build, unfused_on_chip_bytes
+from mappers.attention.layer import AttentionLayer
+from mappers.attention.loopnest import TrafficCount
+from mappers.attention.mapping import AttentionMapping
+from workloads.errors import SpecError
+
+_HUGE_BYTES = 1 << 62
+_Q_OUTER = ("unfused", "flat", "flashattention2", "fusemax")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What the search minimizes; bandwidth and peak are used only by ``latency``."""
+
+    kind: str = "traffic"
+    bandwidth_bytes_per_s: float = 1.0e12
+    peak_flops_per_s: float = 1.0e15
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("traffic", "latency"):
+            raise SpecError(f"objective must be 'traffic' or 'latency', got {self.kind!r}")
+        if self.bandwidth_bytes_per_s <= 0 or self.peak_flops_per_s <= 0:
+            raise SpecError("bandwidth and peak must be positive")
+
+    def score(self, traffic: TrafficCount, layer: AttentionLayer) -> float:
+        if self.kind == "traffic":
+            return float(traffic.total_bytes)
+        flops = 4.0 * layer.head_dim * traffic.computed_pairs
+        return max(traffic.total_bytes / self.bandwidth_bytes_per_s, flops / self.peak_flops_per_s)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The best mapping of one design, its closed-form traffic, the bound and the search cost."""
+
+    mapping: AttentionMapping
+    traffic: TrafficCount
+    bound: TrafficBound
+    score: float
+    candidates: int
+    seconds: float
+
+    @property
+    def ratio_to_lower_bound(self) -> float:
+        return self.traffic.total_bytes / self.bound.lower_bound_bytes
+
+
+def footprint_bytes(design: str, layer: AttentionLayer, q_tile: int, kv_tile: int) -> int:
+    """On-chip bytes of a design at the given tiles (no buffer check)."""
+    return build(design, layer, _HUGE_BYTES, q_tile, kv_tile).footprint_bytes
+
+
+def _largest_fitting(design, layer, buffer_bytes, fixed, lo, hi, resident_is_q) -> int | None:
+    def fits(t):
+        q, kv = (t, fixed) if resident_is_q else (fixed, t)
+        return footprint_bytes(design, layer, q, kv) <= buffer_bytes
+    if not fits(lo):
+        return None
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _powers(lo: int, hi: int) -> list[int]:
+    out, p = [], 1
+    while p <= hi:
+        if p >= lo:
+            out.append(p)
+        p *= 2
+    return out
+
+
+def candidates(design: str, layer: AttentionLayer, buffer_bytes: int,
+               min_tile: int = 8) -> list[tuple[int, int]]:
+    """Pruned legal (q_tile, kv_tile) pairs of ``design``."""
+    if design == "unfused" and unfused_on_chip_bytes(layer) <= buffer_bytes:
+        return [(layer.n_q, layer.n_kv)]
+    resident_is_q = design in _Q_OUTER
+    n_res, n_str = (layer.n_q, layer.n_kv) if resident_is_q else (layer.n_kv, layer.n_q)
+    lo_res, lo_str = min(min_tile, n_res), min(min_tile, n_str)
+    out: set[tuple[int, int]] = set()
+    for streamed in sorted(set(_powers(lo_str, n_str)) | {n_str, lo_str}):
+        best = _largest_fitting(design, layer, buffer_bytes, streamed, lo_res, n_res,
+                                resident_is_q)
+        if best is None:
+            continue
+        n_tiles = -(-n_res // best)
+        options = {best, -(-n_res // n_tiles)} | set(_powers(lo_res, best))
+        for resident in options:
+            out.add((resident, streamed) if resident_is_q else (streamed, resident))
+    return sorted(out)
+
+
+def search_design(design: str, layer: AttentionLayer, buffer_bytes: int, *,
+                  objective: Objective = Objective(), skip_masked: bool = True,
+                  min_tile: int = 8) -> SearchResult | None:
+    """Best tiling of one design, or None when no tiling fits the buffer."""
+    start = time.perf_counter()
+    cands = candidates(design, layer, buffer_bytes, min_tile)
+    best = None
+    for q_tile, kv_tile in cands:
+        traffic = closed_form_traffic(design, layer, q_tile, kv_tile, skip_masked, buffer_bytes)
+        key = (objective.score(traffic, layer), traffic.total_bytes,
+               footprint_bytes(design, layer, q_tile, kv_tile), -q_tile, -kv_tile)
+        if best is None or key < best[0]:
+            best = (key, q_tile, kv_tile, traffic)
+    if best is None:
+        return None
+    key, q_tile, kv_tile, traffic = best
+    mapping = build(design, layer, buffer_bytes, q_tile, kv_tile, skip_masked=skip_masked)
+    return SearchResult(mapping, traffic, traffic_bound(layer, buffer_bytes), key[0], len(cands),
+                        time.perf_counter() - start)
+
+
+def search(layer: AttentionLayer, buffer_bytes: int, *, designs: tuple[str, ...] = DESIGNS,
+           objective: Objective = Objective(), skip_masked: bool = True,
+           min_tile: int = 8) -> dict[str, SearchResult]:
+    """Best tiling of every requested design that fits; ``SpecError`` if none fits."""
+    for design in designs:
+        if design not in DESIGNS:
+            raise SpecError(f"unknown attention design {design!r}; choose one of {', '.join(DESIGNS)}")
+    results = {}
+    for design in designs:
+        found = search_design(design, layer, buffer_bytes, objective=objective,
+                              skip_masked=skip_masked, min_tile=min_tile)
+        if found is not None:
+            results[design] = found
+    if not results:
+        raise SpecError(f"no tiling of {', '.join(designs)} fits a {buffer_bytes} B buffer for "
+                        f"head_dim={layer.head_dim}")
+    return results
+
+
+def best_overall(results: dict[str, SearchResult]) -> SearchResult:
+    """The result with the lowest score across designs."""
+    return min(results.values(), key=lambda r: (r.score, r.traffic.total_bytes))
