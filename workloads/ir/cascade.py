@@ -141,7 +141,10 @@ class Cascade:
         for rank, size, expr in zip(spec.ranks, spec.shape, acc.index):
             lo, hi = expr.bounds(ranges)
             plain = expr.plain_rank
-            if plain is not None and spec.init is None and self.rank_sizes[plain] != size:
+            # Lookup tables (learned positions, RoPE tables) are read through a window of
+            # positions; every other tensor must match the iteration rank exactly.
+            table = spec.role in ("weight", "input") and rank != plain
+            if plain is not None and spec.init is None and not table and self.rank_sizes[plain] != size:
                 raise SpecError(
                     f"Einsum {e.name}: rank {plain} has size {self.rank_sizes[plain]} but tensor "
                     f"{spec.name} has size {size} in rank {rank}"

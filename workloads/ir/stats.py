@@ -94,6 +94,7 @@ def einsum_stats(e: Einsum, tensors: dict[str, TensorSpec], rank_sizes: dict[str
             macs = iterations
         for acc in e.inputs:
             spec = tensors[acc.tensor]
-            reads[spec.name] = reads.get(spec.name, 0) + footprint(acc, spec, rank_sizes) * spec.bytes / spec.elements
+            touched = footprint(acc, spec, rank_sizes) * spec.bytes / spec.elements
+            reads[spec.name] = max(reads.get(spec.name, 0.0), touched)
         written = {out_spec.name: footprint(e.output, out_spec, rank_sizes) * out_spec.bytes / out_spec.elements}
     return EinsumStats(e.name, iterations, ops, macs, reads, written)
