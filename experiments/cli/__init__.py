@@ -18,6 +18,7 @@ _SUBCOMMANDS = {
     "models": "models",
     "lower": "lower",
     "quant": "quant",
+    "dram": "dram",
 }
 
 
