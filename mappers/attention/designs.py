@@ -117,16 +117,19 @@ def unfused_on_chip_bytes(layer: AttentionLayer) -> int:
 
 
 def unfused(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
-            *, skip_masked: bool = True) -> AttentionMapping:
+            *, skip_masked: bool = True, spill: bool | None = None) -> AttentionMapping:
     """Unfused 3-pass cascade, one Einsum per pass.
 
     If one head's whole working set fits, it runs on chip (read Q, K, V, write O once). Otherwise
     S = Q·Kᵀ is written off chip, read by the max pass, by the exp-sum pass and by the normalize
-    pass (which writes P), and P is read back with V for O = P·V.
+    pass (which writes P), and P is read back with V for O = P·V. ``spill`` forces the choice
+    (None: spill exactly when the on-chip working set exceeds the buffer).
     """
     br, bc = _check_tiles(layer, q_tile, kv_tile)
     d, b, sb = _sizes(layer)
-    if unfused_on_chip_bytes(layer) <= buffer_bytes:
+    if spill is None:
+        spill = unfused_on_chip_bytes(layer) > buffer_bytes
+    if not spill:
         nest = LoopNest("on_chip", (Access("Q", "read"), Access("K", "read"), Access("V", "read"),
                                     Compute(), Access("O", "write")))
         fp = (("Q", layer.n_q * d * b), ("K", layer.n_kv * d * b), ("V", layer.n_kv * d * b),

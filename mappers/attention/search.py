@@ -3,9 +3,11 @@
 The legal space of a design is every (q_tile, kv_tile) whose footprint fits the buffer. Traffic is
 non-increasing in the tile that the design keeps resident across the inner loop (q_tile for the
 q-outer designs — FlashAttention-2, FuseMax, FLAT, unfused — and kv_tile for FlashAttention-1) and
-independent of the streamed one, apart from ragged last tiles; so for each value of the streamed tile
-(powers of two from ``min_tile``, default 8 rows) only the largest fitting resident tile, the smallest tile giving the
-same tile count, and the powers of two below it are evaluated (the pruning). Candidates are scored
+independent of the streamed one except through the footprint, ragged last tiles and causal tile
+skipping; so for each value of the streamed tile (powers of two from ``min_tile``, default 8 rows,
+and the whole rank) only the largest fitting resident tile and the smallest tile giving the same
+tile count are evaluated (the pruning; ``test_attn_search_matches_exhaustive`` checks it against
+enumerating every legal pair). Candidates are scored
 with the closed forms of ``closed_form`` (proven equal to the exact counter by test); the winner is
 rebuilt as an explicit loop nest whose traffic the caller can count exactly.
 
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 
 from mappers.attention.bound import TrafficBound, traffic_bound
 from mappers.attention.closed_form import closed_form_traffic
-from mappers.attention.designs import DESIGNS, build, unfused_on_chip_bytes
+from mappers.attention.designs import DESIGNS, build, unfused, unfused_on_chip_bytes
 from mappers.attention.layer import AttentionLayer
 from mappers.attention.loopnest import TrafficCount
 from mappers.attention.mapping import AttentionMapping
@@ -67,15 +69,19 @@ class SearchResult:
         return self.traffic.total_bytes / self.bound.lower_bound_bytes
 
 
-def footprint_bytes(design: str, layer: AttentionLayer, q_tile: int, kv_tile: int) -> int:
-    """On-chip bytes of a design at the given tiles (no buffer check)."""
+def footprint_bytes(design: str, layer: AttentionLayer, q_tile: int, kv_tile: int,
+                    buffer_bytes: int) -> int:
+    """On-chip bytes of a design at the given tiles, as built for a ``buffer_bytes`` buffer."""
+    if design == "unfused":
+        spill = unfused_on_chip_bytes(layer) > buffer_bytes
+        return unfused(layer, _HUGE_BYTES, q_tile, kv_tile, spill=spill).footprint_bytes
     return build(design, layer, _HUGE_BYTES, q_tile, kv_tile).footprint_bytes
 
 
 def _largest_fitting(design, layer, buffer_bytes, fixed, lo, hi, resident_is_q) -> int | None:
     def fits(t):
         q, kv = (t, fixed) if resident_is_q else (fixed, t)
-        return footprint_bytes(design, layer, q, kv) <= buffer_bytes
+        return footprint_bytes(design, layer, q, kv, buffer_bytes) <= buffer_bytes
     if not fits(lo):
         return None
     while lo < hi:
@@ -111,7 +117,7 @@ def candidates(design: str, layer: AttentionLayer, buffer_bytes: int,
         if best is None:
             continue
         n_tiles = -(-n_res // best)
-        options = {best, -(-n_res // n_tiles)} | set(_powers(lo_res, best))
+        options = {best, -(-n_res // n_tiles)}
         for resident in options:
             out.add((resident, streamed) if resident_is_q else (streamed, resident))
     return sorted(out)
@@ -127,7 +133,7 @@ def search_design(design: str, layer: AttentionLayer, buffer_bytes: int, *,
     for q_tile, kv_tile in cands:
         traffic = closed_form_traffic(design, layer, q_tile, kv_tile, skip_masked, buffer_bytes)
         key = (objective.score(traffic, layer), traffic.total_bytes,
-               footprint_bytes(design, layer, q_tile, kv_tile), -q_tile, -kv_tile)
+               footprint_bytes(design, layer, q_tile, kv_tile, buffer_bytes), -q_tile, -kv_tile)
         if best is None or key < best[0]:
             best = (key, q_tile, kv_tile, traffic)
     if best is None:
