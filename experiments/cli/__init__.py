@@ -19,6 +19,7 @@ _SUBCOMMANDS = {
     "lower": "lower",
     "quant": "quant",
     "dram": "dram",
+    "attention": "attention",
 }
 
 
