@@ -1,0 +1,20 @@
+"""Attention tile search: time per layer and FA2 traffic ÷ lower bound at long sequences."""
+from __future__ import annotations
+
+import time
+
+from mappers.attention import AttentionLayer, search, search_design
+
+
+def run() -> list[dict]:
+    rows = []
+    layer = AttentionLayer(n_q=1 << 20, n_kv=1 << 20, head_dim=128, heads=32, kv_heads=8)
+    start = time.perf_counter()
+    search(layer, 1 << 20)
+    rows.append({"benchmark": "attention_search_1M_tokens_all_designs", "metric": "time",
+                 "value": time.perf_counter() - start, "unit": "s"})
+    for n in (1 << 14, 1 << 20):
+        fa2 = search_design("flashattention2", AttentionLayer(n_q=n, n_kv=n, head_dim=128), 1 << 20)
+        rows.append({"benchmark": f"attention_fa2_N{n}_d128_1MiB", "metric": "traffic_over_bound",
+                     "value": fa2.ratio_to_lower_bound, "unit": "ratio"})
+    return rows
