@@ -1,0 +1,370 @@
+"""Per-Einsum roofline model of a generic accelerator, and GPU/CPU baselines as rooflines.
+
+**Analytical, not cycle-level.** Every Einsum of a cascade is charged
+
+    time_s = max(compute_s, memory_s)
+    compute_s = max(macs / peak_macs_per_s, vector_ops / vector_ops_per_s)
+    memory_s  = offchip_bytes / dram_bandwidth_bytes_per_s
+
+with no overlap between consecutive Einsums (they run one after another) and no fusion: every
+Einsum reads its inputs from and writes its outputs to off-chip memory, which is the accounting
+many published accelerator numbers follow (see DESIGN.md, "Traps"). `vector_ops` are the
+non-MAC element operations of an Einsum: `max(ops - 2*macs, 0)` (a MAC counts one add and one
+multiply in the IR's `ops`).
+
+Off-chip traffic of one Einsum is its compulsory traffic (`bytes_read + bytes_written`, each
+tensor moved once) or, for contractions whose operands do not fit the on-chip buffer, the
+leading term of the tight I/O lower bound for matrix multiplication with a fast memory of S
+words, 2·MACs/sqrt(S) words (Smith, Lowery, Langou, van de Geijn, "A Tight I/O Lower Bound for
+Matrix Multiplication", arXiv:1702.02017, 2019), whichever is larger.
+
+Energy per Einsum, by component:
+    mac:    macs × mac_energy_j
+    vector: vector_ops × vector_op_energy_j
+    sram:   2 × offchip_bytes × sram_energy_j_per_byte (each byte written into and read out of
+            the buffer once; register-level reuse inside the PE array is not charged)
+    dram:   8 × offchip_bytes × dram_energy_j_per_bit
+    static: static_power_w × time_s (leakage for accelerators; the whole TDP for GPU/CPU
+            presets, whose energy is modeled as TDP × time — an upper bound)
+
+Area = pes × mac_area_mm2 + buffer_bytes × sram_area_mm2_per_byte + fixed_area_mm2 (accelerators
+built with `accelerator()`); GPU/CPU presets carry their die area from the datasheet.
+
+Energy and area constants (45 nm, 0.9 V) — M. Horowitz, "Computing's Energy Problem (and what
+we can do about it)", ISSCC 2014, Fig. 1.1.9 (energy) and the accompanying area table:
+    FP16 add 0.4 pJ / 1360 µm², FP16 mult 1.1 pJ / 1640 µm²,
+    FP32 add 0.9 pJ / 4184 µm², FP32 mult 3.7 pJ / 7700 µm²,
+    INT8 add 0.03 pJ / 36 µm², INT8 mult 0.2 pJ / 282 µm²,
+    INT32 add 0.1 pJ / 137 µm², INT32 mult 3.1 pJ / 3495 µm²,
+    SRAM read (64 bit) 8 KB 10 pJ, 32 KB 20 pJ, 1 MB 100 pJ,
+    DRAM 1.3–2.6 nJ per 64-bit access.
+A MAC is one multiply plus one add of the datatype (the accumulator is kept at the same width;
+an FP32 accumulator would cost more). SRAM energy per byte interpolates Horowitz's three sizes
+log-linearly in capacity and divides the 64-bit access energy by 8 bytes.
+SRAM area: Intel 45 nm 6T bitcell 0.346 µm² (K. Mistry et al., IEDM 2007) and TSMC 28 nm HD
+bitcell 0.127 µm² (S.-Y. Wu et al., IEDM 2009 / TSMC 28HPM), at an array efficiency of 0.5
+(periphery and sense amplifiers take the other half — a CACTI-style assumption).
+Scaling 45 nm → 28 nm (stated rule, first-order Dennard at fixed 0.9 V): energy × (28/45),
+logic area × (28/45)². For measured scaling factors see A. Stillmaker and B. Baas, "Scaling
+equations for the accurate prediction of CMOS device performance from 180 nm to 7 nm",
+Integration 58, 2017; they are within ~30 % of this rule at 28 nm.
+DRAM energy per bit: DDR3/DDR4-class 20 pJ/bit (Horowitz's 1.3 nJ per 64-bit access);
+LPDDR4 ≈ 6 pJ/bit and HBM2 3.9 pJ/bit (M. O'Connor et al., "Fine-Grained DRAM", MICRO 2017,
+Table 1).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from workloads.dtypes import bits as dtype_bits
+from workloads.errors import SpecError
+
+# -- constant tables (Horowitz ISSCC 2014, 45 nm) ------------------------------------------------
+_PJ = 1e-12
+_UM2_TO_MM2 = 1e-6
+
+# datatype -> (add pJ, mult pJ, add µm², mult µm²) at 45 nm
+_ARITH_45NM: dict[str, tuple[float, float, float, float]] = {
+    "fp16": (0.4, 1.1, 1360.0, 1640.0),
+    "fp32": (0.9, 3.7, 4184.0, 7700.0),
+    "int8": (0.03, 0.2, 36.0, 282.0),
+    "int32": (0.1, 3.1, 137.0, 3495.0),
+}
+# SRAM 64-bit read energy at 45 nm: capacity bytes -> pJ
+_SRAM_READ_45NM_PJ = ((8 * 1024, 10.0), (32 * 1024, 20.0), (1024 * 1024, 100.0))
+# 6T bitcell area µm² by node, and the array efficiency (cells / total macro area)
+_BITCELL_UM2 = {45: 0.346, 28: 0.127}
+_ARRAY_EFFICIENCY = 0.5
+NODES_NM = (45, 28)
+
+DRAM_ENERGY_J_PER_BIT = {
+    "ddr4": 20e-12,   # Horowitz 2014: 1.3 nJ / 64-bit access
+    "lpddr4": 6e-12,  # O'Connor et al. MICRO 2017, Table 1 (LPDDR4 ≈ 6 pJ/bit)
+    "hbm2": 3.9e-12,  # O'Connor et al. MICRO 2017, Table 1
+}
+
+
+def _node_energy_scale(node_nm: int) -> float:
+    return node_nm / 45.0
+
+
+def _node_area_scale(node_nm: int) -> float:
+    return (node_nm / 45.0) ** 2
+
+
+def _check_node(node_nm: int) -> None:
+    if node_nm not in NODES_NM:
+        raise SpecError(f"node_nm={node_nm} has no cited constants; allowed: {', '.join(map(str, NODES_NM))}")
+
+
+def sram_energy_j_per_byte(capacity_bytes: float, node_nm: int = 45) -> float:
+    """Read energy per byte of an SRAM of `capacity_bytes`, interpolated log-linearly in capacity
+    between Horowitz's 8 KB / 32 KB / 1 MB points (clamped outside), scaled to `node_nm`."""
+    _check_node(node_nm)
+    caps = np.log2([c for c, _ in _SRAM_READ_45NM_PJ])
+    pj = [e for _, e in _SRAM_READ_45NM_PJ]
+    slope = (pj[-1] - pj[-2]) / (caps[-1] - caps[-2])
+    x = math.log2(max(capacity_bytes, 1.0))
+    if x <= caps[-1]:
+        e64 = float(np.interp(x, caps, pj))
+    else:
+        e64 = pj[-1] + slope * (x - caps[-1])
+    return e64 / 8 * _PJ * _node_energy_scale(node_nm)
+
+
+def sram_area_mm2_per_byte(node_nm: int = 45) -> float:
+    """Macro area per byte: 8 bitcells over the array efficiency."""
+    _check_node(node_nm)
+    return 8 * _BITCELL_UM2[node_nm] / _ARRAY_EFFICIENCY * _UM2_TO_MM2
+
+
+@dataclass(frozen=True)
+class RooflineSpec:
+    """An accelerator (or GPU/CPU) seen as a roofline with per-component energy.
+
+    `buffer_bytes` is the on-chip buffer that bounds reuse (for GPUs the L2, for CPUs the LLC).
+    `area_mm2` is the whole design's area; `static_power_w` is charged for every second of runtime.
+    """
+
+    name: str
+    peak_macs_per_s: float
+    vector_ops_per_s: float
+    buffer_bytes: float
+    dram_bandwidth_bytes_per_s: float
+    dram_energy_j_per_bit: float
+    mac_energy_j: float
+    vector_op_energy_j: float
+    sram_energy_j_per_byte: float
+    area_mm2: float
+    static_power_w: float = 0.0
+    word_bytes: float = 2.0
+    pes: int | None = None
+    clock_hz: float | None = None
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        for key in ("peak_macs_per_s", "vector_ops_per_s", "dram_bandwidth_bytes_per_s", "word_bytes"):
+            if not getattr(self, key) > 0:
+                raise SpecError(f"roofline spec {self.name!r}: {key} must be > 0, got {getattr(self, key)}")
+        for key in ("buffer_bytes", "dram_energy_j_per_bit", "mac_energy_j", "vector_op_energy_j",
+                    "sram_energy_j_per_byte", "area_mm2", "static_power_w"):
+            if getattr(self, key) < 0:
+                raise SpecError(f"roofline spec {self.name!r}: {key} must be >= 0, got {getattr(self, key)}")
+
+    @property
+    def ridge_macs_per_byte(self) -> float:
+        """Arithmetic intensity (MAC/byte) where the compute roof meets the bandwidth roof."""
+        return self.peak_macs_per_s / self.dram_bandwidth_bytes_per_s
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def accelerator(
+    pes: int,
+    clock_hz: float,
+    buffer_bytes: float,
+    dram_bandwidth_bytes_per_s: float,
+    *,
+    dram: str = "ddr4",
+    node_nm: int = 45,
+    dtype: str = "fp16",
+    vector_lanes: int | None = None,
+    fixed_area_mm2: float = 1.0,
+    static_power_w: float = 0.0,
+    name: str = "accelerator",
+) -> RooflineSpec:
+    """Build a generic accelerator: `pes` MAC units at `clock_hz`, `vector_lanes` (default pes/8,
+    at least 1) element-op lanes, one buffer, one DRAM interface; energy and area from the cited
+    tables at `node_nm`. `fixed_area_mm2` stands for control, NoC and I/O."""
+    _check_node(node_nm)
+    if dtype not in _ARITH_45NM:
+        raise SpecError(f"no energy/area constants for dtype {dtype!r}; allowed: {', '.join(_ARITH_45NM)}")
+    if dram not in DRAM_ENERGY_J_PER_BIT:
+        raise SpecError(f"unknown dram {dram!r}; allowed: {', '.join(DRAM_ENERGY_J_PER_BIT)}")
+    if pes < 1 or clock_hz <= 0 or buffer_bytes < 0 or dram_bandwidth_bytes_per_s <= 0:
+        raise SpecError("accelerator: pes >= 1, clock_hz > 0, buffer_bytes >= 0 and bandwidth > 0 are required")
+    lanes = vector_lanes if vector_lanes is not None else max(1, pes // 8)
+    add_pj, mul_pj, add_um2, mul_um2 = _ARITH_45NM[dtype]
+    escale, ascale = _node_energy_scale(node_nm), _node_area_scale(node_nm)
+    mac_area_mm2 = (add_um2 + mul_um2) * _UM2_TO_MM2 * ascale
+    vector_area_mm2 = (add_um2 + mul_um2) * _UM2_TO_MM2 * ascale
+    area = pes * mac_area_mm2 + lanes * vector_area_mm2 + buffer_bytes * sram_area_mm2_per_byte(node_nm) + fixed_area_mm2
+    return RooflineSpec(
+        name=name,
+        peak_macs_per_s=pes * clock_hz,
+        vector_ops_per_s=lanes * clock_hz,
+        buffer_bytes=float(buffer_bytes),
+        dram_bandwidth_bytes_per_s=float(dram_bandwidth_bytes_per_s),
+        dram_energy_j_per_bit=DRAM_ENERGY_J_PER_BIT[dram],
+        mac_energy_j=(add_pj + mul_pj) * _PJ * escale,
+        vector_op_energy_j=0.5 * (add_pj + mul_pj) * _PJ * escale,
+        sram_energy_j_per_byte=sram_energy_j_per_byte(max(buffer_bytes, 1.0), node_nm),
+        area_mm2=area,
+        static_power_w=static_power_w,
+        word_bytes=dtype_bits(dtype) / 8,
+        pes=pes,
+        clock_hz=clock_hz,
+        source=f"Horowitz ISSCC 2014 ({dtype}, 45 nm) scaled to {node_nm} nm; SRAM bitcell per node; {dram} energy",
+    )
+
+
+def _processor(name, peak_flops, vector_flops, bandwidth, buffer_bytes, tdp_w, die_mm2, dram, source):
+    return RooflineSpec(
+        name=name,
+        peak_macs_per_s=peak_flops / 2,
+        vector_ops_per_s=vector_flops,
+        buffer_bytes=buffer_bytes,
+        dram_bandwidth_bytes_per_s=bandwidth,
+        dram_energy_j_per_bit=0.0,
+        mac_energy_j=0.0,
+        vector_op_energy_j=0.0,
+        sram_energy_j_per_byte=0.0,
+        area_mm2=die_mm2,
+        static_power_w=tdp_w,
+        word_bytes=2.0,
+        source=source + f"; energy modeled as TDP × time ({dram})",
+    )
+
+
+PRESETS: dict[str, RooflineSpec] = {
+    # NVIDIA A100 Tensor Core GPU datasheet (2020/2021): FP16 tensor 312 TFLOPS dense, FP16 (non-
+    # tensor) 78 TFLOPS, HBM2 1,555 GB/s, 400 W (SXM4); NVIDIA Ampere whitepaper: 40 MB L2, 826 mm².
+    "a100-40gb": _processor("a100-40gb", 312e12, 78e12, 1555e9, 40 * 2**20, 400.0, 826.0, "hbm2",
+                            "NVIDIA A100 datasheet (SXM4 40GB) and Ampere GA100 whitepaper"),
+    # NVIDIA V100 datasheet (SXM2): tensor 125 TFLOPS, FP16 31.4 TFLOPS, HBM2 900 GB/s, 300 W;
+    # Volta whitepaper: 6 MB L2, 815 mm².
+    "v100": _processor("v100", 125e12, 31.4e12, 900e9, 6 * 2**20, 300.0, 815.0, "hbm2",
+                       "NVIDIA V100 datasheet (SXM2) and Volta GV100 whitepaper"),
+    # NVIDIA Ampere GA102 whitepaper: RTX 3090 peak FP16 tensor 142 TFLOPS (FP16 accumulate, dense),
+    # FP16 (non-tensor) 35.6 TFLOPS, GDDR6X 936 GB/s, 350 W, 6 MB L2, 628.4 mm².
+    "rtx3090": _processor("rtx3090", 142e12, 35.6e12, 936e9, 6 * 2**20, 350.0, 628.4, "gddr6x",
+                          "NVIDIA Ampere GA102 GPU architecture whitepaper (RTX 3090)"),
+    # Intel Xeon Platinum 8380 (Ice Lake-SP) product brief / ark.intel.com: 40 cores, 2.3 GHz base,
+    # 2 AVX-512 FMA units per core -> 40 × 2.3e9 × 2 × 16 lanes × 2 flop = 5.89 TFLOPS FP32 (no
+    # native FP16 arithmetic: FP16 data computed at the FP32 rate), 8 × DDR4-3200 = 204.8 GB/s,
+    # 60 MB L3, 270 W TDP; die ≈ 628 mm² (XCC, public die-shot estimates).
+    "xeon-8380": _processor("xeon-8380", 5.888e12, 5.888e12 / 2, 204.8e9, 60 * 2**20, 270.0, 628.0, "ddr4",
+                            "Intel Xeon Platinum 8380 (ark.intel.com), AVX-512 peak at base clock"),
+    # A generic 45 nm edge accelerator: 1024 FP16 MACs at 1 GHz, 1 MiB buffer, one DDR4-3200 x64
+    # channel (25.6 GB/s, JEDEC JESD79-4).
+    "edge-45nm": accelerator(1024, 1e9, 2**20, 25.6e9, dram="ddr4", node_nm=45, name="edge-45nm"),
+    # A 28 nm accelerator with 4096 FP16 MACs at 1 GHz, 8 MiB buffer and one HBM2 stack (256 GB/s,
+    # JEDEC JESD235A at 2 Gb/s/pin × 1024 pins).
+    "hbm-28nm": accelerator(4096, 1e9, 8 * 2**20, 256e9, dram="hbm2", node_nm=28, name="hbm-28nm"),
+}
+
+
+def get_preset(name: str) -> RooflineSpec:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise SpecError(f"unknown roofline preset {name!r}; allowed: {', '.join(PRESETS)}") from None
+
+
+ROW_COLUMNS = (
+    "einsum", "layer", "group", "kind", "macs", "vector_ops", "offchip_bytes", "compute_s", "memory_s",
+    "latency_s", "bound", "energy_mac_j", "energy_vector_j", "energy_sram_j", "energy_dram_j", "energy_static_j",
+)
+ENERGY_COLUMNS = ("energy_mac_j", "energy_vector_j", "energy_sram_j", "energy_dram_j", "energy_static_j")
+
+
+def offchip_bytes(table: pd.DataFrame, spec: RooflineSpec) -> np.ndarray:
+    """Per-Einsum off-chip bytes: compulsory traffic, or the matmul I/O lower bound when larger."""
+    compulsory = table["bytes_read"].to_numpy(float) + table["bytes_written"].to_numpy(float)
+    words = max(spec.buffer_bytes / spec.word_bytes, 1.0)
+    bound = 2.0 * table["macs"].to_numpy(float) / math.sqrt(words) * spec.word_bytes
+    return np.maximum(compulsory, bound)
+
+
+def einsum_rows(table: pd.DataFrame, spec: RooflineSpec) -> pd.DataFrame:
+    """The per-Einsum roofline table for a cascade's `table()` on `spec`."""
+    macs = table["macs"].to_numpy(float)
+    vector = np.maximum(table["ops"].to_numpy(float) - 2.0 * macs, 0.0)
+    traffic = offchip_bytes(table, spec)
+    compute = np.maximum(macs / spec.peak_macs_per_s, vector / spec.vector_ops_per_s)
+    memory = traffic / spec.dram_bandwidth_bytes_per_s
+    latency = np.maximum(compute, memory)
+    return pd.DataFrame({
+        "einsum": table["einsum"].to_numpy(),
+        "layer": table["layer"].to_numpy(),
+        "group": table["group"].to_numpy(),
+        "kind": table["kind"].to_numpy(),
+        "macs": macs,
+        "vector_ops": vector,
+        "offchip_bytes": traffic,
+        "compute_s": compute,
+        "memory_s": memory,
+        "latency_s": latency,
+        "bound": np.where(memory > compute, "memory", "compute"),
+        "energy_mac_j": macs * spec.mac_energy_j,
+        "energy_vector_j": vector * spec.vector_op_energy_j,
+        "energy_sram_j": 2.0 * traffic * spec.sram_energy_j_per_byte,
+        "energy_dram_j": 8.0 * traffic * spec.dram_energy_j_per_bit,
+        "energy_static_j": latency * spec.static_power_w,
+    })
+
+
+@dataclass(frozen=True)
+class Result:
+    """A roofline evaluation: the tidy per-Einsum table; totals are derived from it."""
+
+    spec: RooflineSpec
+    rows: pd.DataFrame = field(repr=False)
+    tokens: int = 1
+
+    @property
+    def latency_s(self) -> float:
+        return float(self.rows["latency_s"].sum())
+
+    @property
+    def energy_j(self) -> float:
+        return float(self.rows[list(ENERGY_COLUMNS)].to_numpy().sum())
+
+    @property
+    def area_mm2(self) -> float:
+        return self.spec.area_mm2
+
+    @property
+    def utilization(self) -> float:
+        """Achieved MAC rate over the peak MAC rate."""
+        lat = self.latency_s
+        return float(self.rows["macs"].sum() / (self.spec.peak_macs_per_s * lat)) if lat > 0 else 0.0
+
+    def totals(self) -> dict[str, float]:
+        lat, energy = self.latency_s, self.energy_j
+        throughput = self.tokens / lat if lat > 0 else 0.0
+        return {
+            "latency_s": lat,
+            "energy_j": energy,
+            "area_mm2": self.area_mm2,
+            "edp_js": energy * lat,
+            "power_w": energy / lat if lat > 0 else 0.0,
+            "utilization": self.utilization,
+            "throughput_tokens_per_s": throughput,
+            "throughput_per_area": throughput / self.area_mm2 if self.area_mm2 > 0 else 0.0,
+            "offchip_bytes": float(self.rows["offchip_bytes"].sum()),
+            "buffer_mib": self.spec.buffer_bytes / 2**20,
+        }
+
+
+def tokens_of(meta: dict) -> int:
+    """Tokens produced or consumed by one pass: batch × queries (decode) or batch × seq_len."""
+    batch = int(meta.get("batch", 1))
+    if meta.get("phase") == "decode":
+        return batch * int(meta.get("queries", 1))
+    return batch * int(meta.get("seq_len", 1))
+
+
+def simulate(cascade, spec: RooflineSpec) -> Result:
+    """Evaluate every Einsum of `cascade` on `spec` (see the module docstring for the model)."""
+    return Result(spec=spec, rows=einsum_rows(cascade.table(), spec), tokens=tokens_of(cascade.meta))
+
+
+def with_overrides(spec: RooflineSpec, **changes) -> RooflineSpec:
+    """A copy of `spec` with fields replaced (validated again)."""
+    return replace(spec, **changes)
