@@ -108,8 +108,8 @@ class _Lowering:
         b.rank("F", m.d_head)
         b.rank("C", m.d_ff)
 
-    def weight(self, name: str, ranks: str, shape=None) -> str:
-        return self.b.tensor(name, ranks, shape=shape, dtype=self.dt.weight, role="weight")
+    def weight(self, name: str, ranks: str, shape=None, lookup: bool = False) -> str:
+        return self.b.tensor(name, ranks, shape=shape, dtype=self.dt.weight, role="weight", lookup=lookup)
 
     # ------------------------------------------------------------------ pieces
     def norm(self, pre: str, x: str, layer: int | None) -> str:
@@ -233,7 +233,7 @@ class _Lowering:
         x = "EMB.X"
         if m.position == "learned":
             rows = m.max_positions + m.position_offset
-            self.weight("WPE", "T,D", shape=(rows, m.d_model))
+            self.weight("WPE", "T,D", shape=(rows, m.d_model), lookup=True)
             b.einsum("EMB.XP", f"EMB.XP[B,P,D] = {x}[B,P,D] + WPE[P+{self.past + m.position_offset},D]", group="embedding")
             x = "EMB.XP"
         if m.token_types:
@@ -245,8 +245,8 @@ class _Lowering:
         if m.position == "rope":
             n = self.past + b.rank_sizes["P"]
             half = (m.rotary_dim or m.d_head) // 2
-            b.tensor("COS", "T,E0", shape=(n, half), role="input")
-            b.tensor("SIN", "T,E1,E0", shape=(n, 2, half), role="input")
+            b.tensor("COS", "T,E0", shape=(n, half), role="input", lookup=True)
+            b.tensor("SIN", "T,E1,E0", shape=(n, 2, half), role="input", lookup=True)
         if m.embed_norm:
             x = self.norm("EMB.N.", x, None)
         return x

@@ -40,11 +40,12 @@ class CascadeBuilder:
         dtype: str | None = None,
         role: str = "activation",
         init: float | None = None,
+        lookup: bool = False,
     ) -> str:
         ranks = tuple(r.strip() for r in ranks.split(",")) if isinstance(ranks, str) else tuple(ranks)
         if shape is None:
             shape = tuple(self.rank_sizes[r] for r in ranks)
-        spec = TensorSpec(name, ranks, tuple(shape), dtype or self.dtype, role, init)
+        spec = TensorSpec(name, ranks, tuple(shape), dtype or self.dtype, role, init, lookup)
         if name in self.tensors and self.tensors[name] != spec:
             raise SpecError(f"tensor {name} declared twice with different specs")
         self.tensors[name] = spec

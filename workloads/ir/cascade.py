@@ -46,6 +46,10 @@ class Cascade:
         return {e.name: e for e in self.einsums}
 
     @cached_property
+    def _position(self) -> dict[str, int]:
+        return {e.name: i for i, e in enumerate(self.einsums)}
+
+    @cached_property
     def inputs(self) -> tuple[str, ...]:
         """Tensors no Einsum writes: weights, tokens, tables, the KV cache read by a decode step."""
         return tuple(n for n in self.tensors if n not in self.producer)
@@ -79,13 +83,17 @@ class Cascade:
         g = self.graph
         cond = nx.condensation(g)
         groups = []
-        for node in nx.topological_sort(cond):
-            members = cond.nodes[node]["members"]
+        first = {n: min(self._position[m] for m in cond.nodes[n]["members"]) for n in cond.nodes}
+        for node in nx.lexicographical_topological_sort(cond, key=first.__getitem__):
+            members = sorted(cond.nodes[node]["members"], key=self._position.__getitem__)
+            cyclic = len(members) > 1 or g.has_edge(members[0], members[0])
+            rank = self._iterative_rank(tuple(members)) if cyclic else None
             inner = g.subgraph(members).copy()
             inner.remove_edges_from([(u, v) for u, v, c in inner.edges(data="carried") if c])
-            order = tuple(n for n in nx.topological_sort(inner) if n in members)
-            cyclic = len(members) > 1 or g.has_edge(order[0], order[0])
-            groups.append((self._iterative_rank(order) if cyclic else None, order))
+            if not nx.is_directed_acyclic_graph(inner):
+                raise SpecError(f"Einsum {members[0]}: cycle through {', '.join(members)} within one step of rank {rank}")
+            order = tuple(nx.lexicographical_topological_sort(inner, key=self._position.__getitem__))
+            groups.append((rank, order))
         return tuple(groups)
 
     def _iterative_rank(self, members: tuple[str, ...]) -> str:
@@ -141,10 +149,7 @@ class Cascade:
         for rank, size, expr in zip(spec.ranks, spec.shape, acc.index):
             lo, hi = expr.bounds(ranges)
             plain = expr.plain_rank
-            # Lookup tables (learned positions, RoPE tables) are read through a window of
-            # positions; every other tensor must match the iteration rank exactly.
-            table = spec.role in ("weight", "input") and rank != plain
-            if plain is not None and spec.init is None and not table and self.rank_sizes[plain] != size:
+            if plain is not None and spec.init is None and not spec.lookup and self.rank_sizes[plain] != size:
                 raise SpecError(
                     f"Einsum {e.name}: rank {plain} has size {self.rank_sizes[plain]} but tensor "
                     f"{spec.name} has size {size} in rank {rank}"

@@ -72,7 +72,7 @@ class Affine:
                     coeffs[rank] = coeffs.get(rank, 0) + sign * factor
                 expect_term = False
             else:
-                if other not in "+-" or other is None:
+                if other is None or other not in "+-":
                     raise fail()
                 sign = 1 if other == "+" else -1
                 i += 1

@@ -14,6 +14,8 @@ class TensorSpec:
     `init` is the value of every element before any Einsum writes it; it is what an iterative
     rank's step 0 reads (FuseMax's RM[0,p] = -inf, RD[0,p] = 0). `role` says where the tensor
     lives in a model: "weight", "input" (tokens, masks, tables), "activation", or "kv_cache".
+    `lookup` marks a table read through a window of positions (learned position embeddings,
+    RoPE tables), whose size may exceed the iteration rank that indexes it.
     """
 
     name: str
@@ -22,6 +24,7 @@ class TensorSpec:
     dtype: str = "fp16"
     role: str = "activation"
     init: float | None = None
+    lookup: bool = False
 
     def __post_init__(self) -> None:
         if len(self.ranks) != len(self.shape):
