@@ -17,6 +17,7 @@ from workloads.errors import SpecError
 _SUBCOMMANDS = {
     "models": "models",
     "lower": "lower",
+    "rtl": "rtl",
     "quant": "quant",
     "dram": "dram",
     "attention": "attention",

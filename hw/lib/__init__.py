@@ -1,0 +1,1 @@
+"""Reusable combinational building blocks for the RTL units (floating point, shifters)."""

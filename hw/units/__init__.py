@@ -1,0 +1,28 @@
+"""Registry of the RTL units: name -> module defining `UNIT`.
+
+Adding a unit = one module here with a `UNIT = UnitDef(...)` plus one line in `REGISTRY`.
+"""
+from __future__ import annotations
+
+import importlib
+
+from hw.units.base import ParamSpec, UnitDef, parse_param_args
+from workloads.errors import SpecError
+
+REGISTRY: dict[str, str] = {
+    "bank_mac": "hw.units.bank_mac",
+}
+
+
+def unit_names() -> list[str]:
+    return sorted(REGISTRY)
+
+
+def get_unit(name: str) -> UnitDef:
+    """The `UnitDef` of a registered unit; an unknown name is a SpecError."""
+    if name not in REGISTRY:
+        raise SpecError(f"unknown RTL unit {name!r}; known: {', '.join(unit_names())}")
+    return importlib.import_module(REGISTRY[name]).UNIT
+
+
+__all__ = ["ParamSpec", "UnitDef", "get_unit", "parse_param_args", "unit_names", "REGISTRY"]

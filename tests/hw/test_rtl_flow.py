@@ -1,0 +1,75 @@
+"""FPGA flow: Verilog export, report parsing, one real synthesis + place-and-route, CLI errors."""
+import re
+
+import pytest
+
+from experiments.cli import main
+from hw.flow import TARGETS, export_verilog, synthesize
+from hw.flow.report import plot, update_csv
+from hw.flow.synth import count_cells, parse_fmax
+from hw.units import get_unit, unit_names
+
+
+def test_export_verilog_of_every_unit_has_its_ports():
+    for name in unit_names():
+        unit = get_unit(name)
+        params = unit.resolve({unit.width_param: min(unit.sweep)})
+        text = export_verilog(unit.build(params), name)
+        assert re.search(rf"^module {name}\s*\(", text, re.M)
+        for port in unit.inputs + unit.outputs + (unit.out_valid,):
+            assert re.search(rf"\b(input|output)\b[^;]*\b{port}\b", text)
+
+
+def test_count_cells_and_fmax_parsing():
+    stat = {"modules": {"\\top": {"num_cells_by_type": {"SB_LUT4": 9, "SB_DFF": 9}},
+                        "\\top.unit": {"num_cells_by_type": {"SB_LUT4": 10, "SB_CARRY": 3, "SB_DFFE": 4,
+                                                             "SB_DFFSR": 1, "SB_RAM40_4K": 2}}}}
+    assert count_cells(stat, TARGETS["ice40"]) == {"luts": 10, "ffs": 5, "brams": 2, "dsps": 0}
+    stat5 = {"modules": {"top.unit": {"num_cells_by_type": {"LUT4": 10, "CCU2C": 3, "TRELLIS_FF": 7,
+                                                             "MULT18X18D": 2}}}}
+    assert count_cells(stat5, TARGETS["ecp5"]) == {"luts": 16, "ffs": 7, "brams": 0, "dsps": 2}
+    assert parse_fmax({"fmax": {"clk": {"achieved": 41.5, "constraint": 50.0}}}) == 41.5
+
+
+def test_synthesize_smallest_bank_mac_on_ice40(tmp_path):
+    result = synthesize("bank_mac", {"lanes": 2}, "ice40", seeds=1, workdir=tmp_path)
+    assert (tmp_path / "stat.json").exists() and (tmp_path / "report_seed1.json").exists()
+    assert result.luts > 100 and result.ffs > 64 and result.brams == 0 and result.dsps == 0
+    assert 1.0 < result.fmax_mhz_median < 500.0
+    assert result.fmax_mhz_per_seed == (result.fmax_mhz_median,)
+    table = update_csv([result], tmp_path / "synth.csv")
+    assert table.loc[0, "luts"] == result.luts and table.loc[0, "width"] == 2
+    assert plot(table, tmp_path / "synth.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("argv", [
+    ["rtl", "sim", "nosuchunit"],
+    ["rtl", "export", "bank_mac", "-o", "x.v", "-p", "lanes=3"],
+    ["rtl", "export", "bank_mac", "-o", "x.v", "-p", "banks=3"],
+    ["rtl", "synth", "bank_mac", "--target", "xc7"],
+    ["rtl", "synth", "bank_mac", "-p", "lanes"],
+])
+def test_cli_user_errors_exit_2(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("einspace: error:") and len(err.strip().splitlines()) == 1
+
+
+def test_cli_export_and_sim(tmp_path, capsys):
+    out = tmp_path / "mac.v"
+    assert main(["rtl", "export", "bank_mac", "-o", str(out), "-p", "lanes=2"]) == 0
+    assert "module bank_mac" in out.read_text()
+    vcd = tmp_path / "mac.vcd"
+    assert main(["rtl", "sim", "bank_mac", "-p", "lanes=2", "--vectors", "20", "--vcd", str(vcd)]) == 0
+    assert vcd.stat().st_size > 0 and "RTL == model" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("unit_name,target", [("bank_mac", "ice40"), ("bank_mac", "ecp5"),
+                                              ("online_softmax", "ice40"), ("online_softmax", "ecp5")])
+def test_width_sweep_grows_logic(unit_name, target, tmp_path):
+    unit = get_unit(unit_name)
+    widths = [w for w in unit.sweep if target == "ecp5" or w <= 8][:2]
+    results = [synthesize(unit_name, {unit.width_param: w}, target, seeds=3) for w in widths]
+    assert all(r.fmax_mhz_median > 0 and len(r.fmax_mhz_per_seed) == 3 for r in results)
+    assert results[0].luts < results[1].luts
