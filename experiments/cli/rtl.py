@@ -92,7 +92,7 @@ def synth(unit_name: str, target: str, params: tuple[str, ...], seeds: int, swee
     unit, _ = _unit_and_params(unit_name, params)
     get_target(target)
     base = parse_param_args(params)
-    points = [{**base, unit.width_param: w} for w in unit.sweep] if sweep else [base]
+    points = [{**base, **point} for point in unit.sweep] if sweep else [base]
     results = []
     for i, point in enumerate(points, 1):
         start = time.perf_counter()

@@ -183,5 +183,5 @@ UNIT = UnitDef(
     encode=encode,
     stimulus=stimulus,
     width_param="lanes",
-    sweep=(4, 8, 16),
+    sweep=({"lanes": 4}, {"lanes": 8}, {"lanes": 16}),
 )

@@ -39,6 +39,8 @@ class UnitDef:
     `encode(params, entry)` gives the values of `inputs` for one cycle (entry `None` = bubble);
     when the port named `out_valid` is high after an edge, the values of `outputs` form one
     result. `stimulus(params, n, rng)` returns n random entries followed by the unit's edge cases.
+    `sweep` lists the parameter sets of the synthesis table; `check` returns a message for an
+    invalid combination of parameters.
     """
 
     name: str
@@ -52,7 +54,8 @@ class UnitDef:
     encode: Callable[[Mapping[str, int], Any], tuple[int, ...]]
     stimulus: Callable[[Mapping[str, int], int, random.Random], list[Any]]
     width_param: str
-    sweep: tuple[int, ...]
+    sweep: tuple[Mapping[str, int], ...]
+    check: Callable[[Mapping[str, int]], str | None] | None = None
 
     def resolve(self, overrides: Mapping[str, str | int] | None = None) -> dict[str, int]:
         """Defaults updated by `overrides` (strings from the CLI are parsed), validated."""
@@ -67,6 +70,9 @@ class UnitDef:
                 raise SpecError(f"parameter {key}={raw!r} is not an integer") from None
         for key, spec in known.items():
             spec.check(values[key])
+        problem = self.check(values) if self.check is not None else None
+        if problem:
+            raise SpecError(f"unit {self.name}: {problem}")
         return values
 
 

@@ -13,7 +13,7 @@ from hw.units import get_unit, unit_names
 def test_export_verilog_of_every_unit_has_its_ports():
     for name in unit_names():
         unit = get_unit(name)
-        params = unit.resolve({unit.width_param: min(unit.sweep)})
+        params = unit.resolve(unit.sweep[0])
         text = export_verilog(unit.build(params), name)
         assert re.search(rf"^module {name}\s*\(", text, re.M)
         for port in unit.inputs + unit.outputs + (unit.out_valid,):
@@ -65,11 +65,13 @@ def test_cli_export_and_sim(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("unit_name,target", [("bank_mac", "ice40"), ("bank_mac", "ecp5"),
-                                              ("online_softmax", "ice40"), ("online_softmax", "ecp5")])
-def test_width_sweep_grows_logic(unit_name, target, tmp_path):
-    unit = get_unit(unit_name)
-    widths = [w for w in unit.sweep if target == "ecp5" or w <= 8][:2]
-    results = [synthesize(unit_name, {unit.width_param: w}, target, seeds=3) for w in widths]
+@pytest.mark.parametrize("unit_name,target,points", [
+    ("bank_mac", "ice40", [{"lanes": 2}, {"lanes": 4}]),
+    ("bank_mac", "ecp5", [{"lanes": 4}, {"lanes": 8}]),
+    ("online_softmax", "ice40", [{"width": 8, "frac_bits": 4}, {"width": 16, "frac_bits": 8}]),
+    ("online_softmax", "ecp5", [{"width": 8, "frac_bits": 4}, {"width": 16, "frac_bits": 8}]),
+])
+def test_width_sweep_grows_logic(unit_name, target, points):
+    results = [synthesize(unit_name, p, target, seeds=3) for p in points]
     assert all(r.fmax_mhz_median > 0 and len(r.fmax_mhz_per_seed) == 3 for r in results)
     assert results[0].luts < results[1].luts
