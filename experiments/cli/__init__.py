@@ -20,6 +20,8 @@ _SUBCOMMANDS = {
     "rtl": "rtl",
     "quant": "quant",
     "dram": "dram",
+    "sweep": "sweep",
+    "results": "results",
     "attention": "attention",
 }
 

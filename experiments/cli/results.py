@@ -1,0 +1,50 @@
+"""`einspace results RUN`: the points (or per-Einsum) table of a run, filtered and exported."""
+from __future__ import annotations
+
+
+import click
+
+from experiments.runner import load_results
+from workloads.errors import SpecError
+
+
+@click.command("results")
+@click.argument("run")
+@click.option("--runs-dir", type=click.Path(file_okay=False), default="runs", show_default=True)
+@click.option("--query", default=None, help='pandas query over the columns, e.g. "pareto and area_mm2 < 50"')
+@click.option("--einsums", is_flag=True, help="one row per Einsum per point instead of one per point")
+@click.option("--columns", default=None, help="comma-separated columns to keep")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "parquet", "json"]), default="text",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="file (default: stdout)")
+def results(run, runs_dir, query, einsums, columns, fmt, output) -> None:
+    """Print or export the results of RUN (sorted by point id)."""
+    points, _, store = load_results(run, runs_dir)
+    df = points
+    if einsums:
+        df = store.einsums().merge(points, on="point_id", how="left", suffixes=("", "_total"))
+    if query:
+        try:
+            df = df.query(query)
+        except Exception as err:  # pandas raises many types for a bad expression
+            raise SpecError(f"--query {query!r}: {type(err).__name__}: {err}".splitlines()[0]) from None
+    if columns:
+        wanted = [c.strip() for c in columns.split(",") if c.strip()]
+        missing = [c for c in wanted if c not in df.columns]
+        if missing:
+            raise SpecError(f"--columns: unknown {', '.join(missing)}; allowed: {', '.join(df.columns)}")
+        df = df[wanted]
+    if fmt == "parquet":
+        if not output:
+            raise SpecError("--format parquet needs -o FILE")
+        df.to_parquet(output, index=False)
+        return
+    text = {"text": lambda d: d.to_string(index=False) if len(d) else "(no rows)",
+            "csv": lambda d: d.to_csv(index=False),
+            "json": lambda d: d.to_json(orient="records", indent=1)}[fmt](df)
+    if output:
+        with open(output, "w") as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+

@@ -1,0 +1,129 @@
+"""Where points are evaluated: a local process pool (default), dask.distributed or ray.
+
+All three use the library's own scheduler; an engine only turns `fn(chunk)` calls into results in
+completion order. dask and ray are the optional `dist` extra.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+from abc import abstractmethod
+from contextlib import AbstractContextManager
+from typing import Callable, Iterable, Iterator
+
+from workloads.errors import SpecError
+
+ENGINES = ("local", "dask", "ray")
+_INSTALL = "install the optional extra: .venv/bin/pip install -e '.[dist]'"
+
+
+class Engine(AbstractContextManager):
+    name = "engine"
+
+    @abstractmethod
+    def map_unordered(self, fn: Callable, chunks: Iterable) -> Iterator:
+        """Yield `fn(chunk)` for every chunk, in completion order."""
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        return None
+
+
+class LocalEngine(Engine):
+    """`jobs` worker processes (`concurrent.futures.ProcessPoolExecutor`); jobs=1 runs inline."""
+
+    name = "local"
+
+    def __init__(self, jobs: int = 1):
+        self.jobs = jobs
+        self._pool = cf.ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+
+    def map_unordered(self, fn, chunks):
+        if self._pool is None:
+            for chunk in chunks:
+                yield fn(chunk)
+            return
+        futures = [self._pool.submit(fn, c) for c in chunks]
+        try:
+            for fut in cf.as_completed(futures):
+                yield fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskEngine(Engine):
+    """`dask.distributed.Client` on `address`, or on a `LocalCluster` of `jobs` single-thread workers."""
+
+    name = "dask"
+
+    def __init__(self, jobs: int = 1, address: str | None = None):
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise SpecError(f"--engine dask needs dask.distributed; {_INSTALL}") from None
+        self._cluster = None
+        if address:
+            self.client = Client(address)
+        else:
+            self._cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                         dashboard_address=None)
+            self.client = Client(self._cluster)
+
+    def map_unordered(self, fn, chunks):
+        from dask.distributed import as_completed
+
+        futures = self.client.map(fn, list(chunks), pure=False)
+        for fut in as_completed(futures):
+            yield fut.result()
+
+    def close(self):
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+class RayEngine(Engine):
+    """`ray.init(address)` (a local ray instance of `jobs` CPUs when no address) and ray tasks."""
+
+    name = "ray"
+
+    def __init__(self, jobs: int = 1, address: str | None = None):
+        try:
+            import ray
+        except ImportError:
+            raise SpecError(f"--engine ray needs ray; {_INSTALL}") from None
+        self.ray = ray
+        if address:
+            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+        else:
+            ray.init(num_cpus=jobs, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
+
+    def map_unordered(self, fn, chunks):
+        remote = self.ray.remote(fn)
+        pending = [remote.remote(c) for c in chunks]
+        while pending:
+            done, pending = self.ray.wait(pending, num_returns=1)
+            yield self.ray.get(done[0])
+
+    def close(self):
+        self.ray.shutdown()
+
+
+def make_engine(name: str, jobs: int = 1, address: str | None = None) -> Engine:
+    if jobs < 1:
+        raise SpecError(f"--jobs must be >= 1, got {jobs}")
+    if name == "local":
+        if address:
+            raise SpecError("--address is for --engine dask or ray, not local")
+        return LocalEngine(jobs)
+    if name == "dask":
+        return DaskEngine(jobs, address)
+    if name == "ray":
+        return RayEngine(jobs, address)
+    raise SpecError(f"unknown engine {name!r}; allowed: {', '.join(ENGINES)}")

@@ -1,0 +1,180 @@
+"""Run an experiment: expand or search its design points, evaluate them on an engine, store each
+finished point atomically, resume after any interruption.
+
+Determinism: point ids hash the point; grid order is the file's order, random designs come from
+`numpy.random.default_rng(seed)`, NSGA-II from pymoo seeded with `seed`; evaluation is pure. So
+the same file and seed give the same points table, and a resumed run equals an uninterrupted one.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from workloads import Dtypes, lower
+from workloads.errors import SpecError
+
+from . import schema
+from .engines import make_engine
+from .space import Point, design_points, grid_designs, random_designs
+from .store import RunStore, new_manifest
+from .worker import evaluate_chunk
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run: str
+    root: Path
+    planned: int
+    computed: int
+    skipped: int
+    wall_s: float
+
+
+class _Progress:
+    """A rich progress bar on stderr: points done / total, rate, elapsed, ETA."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.enabled = enabled
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
+
+        self._t0 = time.perf_counter()
+        self.bar = Progress(TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                            TimeRemainingColumn(), console=Console(stderr=True), transient=False)
+        self.task = self.bar.add_task("sweep", total=total, rate="")
+        self.bar.start()
+        self._done = 0
+
+    def advance(self, n: int, total: int | None = None) -> None:
+        if not self.enabled:
+            return
+        self._done += n
+        rate = self._done / max(time.perf_counter() - self._t0, 1e-9)
+        self.bar.update(self.task, advance=n, total=total, rate=f"{rate:,.1f} pt/s")
+
+    def close(self):
+        if self.enabled:
+            self.bar.stop()
+
+
+def _check_workloads(exp) -> None:
+    """Lower every workload once up front so an impossible one (e.g. seq_len past the model's
+    positions) fails as one line before any worker starts."""
+    for w in exp.workloads.combos():
+        lower(w["model"], w["phase"], batch=w["batch"], seq_len=w["seq_len"], kv_len=w["kv_len"],
+              attention=w["attention"], dtypes=Dtypes(w["weight_dtype"], w["activation_dtype"], w["kv_dtype"]),
+              layers=w["layers"], block=w["block"], lm_head=w["lm_head"])
+
+
+class Evaluator:
+    """Evaluates batches of points through an engine, reusing what the store already has."""
+
+    def __init__(self, store: RunStore, engine, progress: _Progress, chunk_size: int | None, jobs: int):
+        self.store, self.engine, self.progress = store, engine, progress
+        self.chunk_size, self.jobs = chunk_size, jobs
+        self.done = store.done_ids()
+        self.computed = 0
+        self.skipped = 0
+
+    def _chunks(self, todo: list[dict]) -> list[list[dict]]:
+        size = self.chunk_size or max(1, min(32, len(todo) // (self.jobs * 4) or 1))
+        return [todo[i:i + size] for i in range(0, len(todo), size)]
+
+    def run(self, points: list[Point]) -> dict[str, dict]:
+        """Evaluate `points`; return point id -> metrics for all of them."""
+        todo, seen = [], set()
+        for p in points:
+            pid = p.id
+            if pid in self.done or pid in seen:
+                continue
+            seen.add(pid)
+            todo.append(p.as_dict())
+        already = len({p.id for p in points}) - len(todo)
+        self.skipped += already
+        self.progress.advance(already)
+        for results in self.engine.map_unordered(evaluate_chunk, self._chunks(todo)):
+            for point, pid, metrics, rows in results:
+                self.store.write(point, pid, metrics, rows)
+                self.done.add(pid)
+                self.computed += 1
+            self.progress.advance(len(results))
+        return {p.id: self.store.read_meta(p.id)["metrics"] for p in points}
+
+
+def _run_name(path: Path, exp) -> str:
+    stem = exp.name or path.stem
+    return f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def run_sweep(path: str | Path, *, jobs: int = 1, engine: str = "local", address: str | None = None,
+              resume: str | None = None, run: str | None = None, runs_dir: str | Path = "runs",
+              progress: bool = True, chunk_size: int | None = None) -> RunInfo:
+    """Run (or resume) the experiment in `path`; return what was done."""
+    t0 = time.perf_counter()
+    path = Path(path)
+    exp, text = schema.load(path)
+    digest = schema.text_hash(text)
+    runs_dir = Path(runs_dir)
+    if resume and run and resume != run:
+        raise SpecError("give either --resume RUN or --run NAME, not both")
+    name = resume or run or _run_name(path, exp)
+    store = RunStore(runs_dir / name)
+    if resume:
+        manifest = store.manifest()
+        if manifest["experiment_sha256"] != digest:
+            raise SpecError(f"{path}: differs from the file run {name!r} started with "
+                            f"(sha256 {manifest['experiment_sha256'][:12]}…, now {digest[:12]}…); start a new run")
+        store.clean_temporaries()
+    else:
+        if store.exists():
+            raise SpecError(f"run {name!r} already exists in {runs_dir}; use --resume {name} or another --run")
+        manifest = new_manifest(name, str(path), digest, exp.family, exp.search.model_dump())
+    _check_workloads(exp)
+    if not resume:
+        store.create(manifest, text)
+
+    n_workloads = len(exp.workloads.combos())
+    if exp.search.method == "grid":
+        points = design_points(exp, grid_designs(exp))
+    elif exp.search.method == "random":
+        points = design_points(exp, random_designs(exp))
+    else:
+        points = None
+    planned = len(points) if points is not None else exp.search.budget * n_workloads
+    bar = _Progress(planned, progress)
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    try:
+        with make_engine(engine, jobs, address) as eng:
+            ev = Evaluator(store, eng, bar, chunk_size, jobs)
+            if points is not None:
+                ev.run(points)
+            else:
+                from .search import nsga2
+
+                nsga2(exp, ev, bar)
+    finally:
+        bar.close()
+    wall = time.perf_counter() - t0
+    manifest = store.manifest()
+    manifest["sessions"].append({"started": started, "wall_s": round(wall, 3), "engine": engine, "jobs": jobs,
+                                 "computed": ev.computed, "reused": ev.skipped})
+    store.write_manifest(manifest)
+    return RunInfo(name, store.root, planned, ev.computed, ev.skipped, wall)
+
+
+def load_results(run: str, runs_dir: str | Path = "runs") -> tuple[pd.DataFrame, schema.Experiment, RunStore]:
+    """The points table of a run with `feasible` and `pareto` columns derived from its experiment."""
+    from .pareto import annotate
+
+    store = RunStore(Path(runs_dir) / run)
+    manifest = store.manifest()
+    exp = schema.parse(yaml.safe_load(store.experiment_text()), manifest["experiment_file"])
+    return annotate(store.points(), exp), exp, store

@@ -1,0 +1,307 @@
+"""The experiment file: a YAML document validated into pydantic models (`extra="forbid"`).
+
+    workloads: {models: [gpt2], phases: [decode], batch: [1], seq_len: [128, 1024], layers: 1}
+    family: roofline
+    fixed: {node_nm: 45}
+    sweep:
+      pes: [256, 1024]                      # grid list
+      clock_mhz: {range: [500, 1500, 500]}   # lo, hi (inclusive), step
+      buffer_mib: {logrange: [0.25, 16, 7]}  # lo, hi, n values geometrically spaced
+    mapping: unfused
+    objectives: {latency_s: min, area_mm2: min}
+    constraints: {area_mm2: {max: 100}}
+    search: {method: grid|random|nsga2, budget: 50, seed: 0}
+
+Every problem is reported as one line, `FILE: key.path: what is wrong; allowed: …`, through
+`SpecError` (exit 2 at the CLI).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import types
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from workloads import MODELS
+from workloads.attention import VARIANTS
+from workloads.dtypes import BITS
+from workloads.errors import SpecError
+from workloads.lower import LM_HEAD, PHASES
+
+from .families import get_family, names as family_names
+
+OBJECTIVE_ALIASES = {"latency": "latency_s", "energy": "energy_j", "area": "area_mm2", "edp": "edp_js",
+                     "throughput": "throughput_tokens_per_s", "power": "power_w"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _listify(value):
+    return value if isinstance(value, list) else [value]
+
+
+class Workloads(_Strict):
+    """The workload axes; their Cartesian product is crossed with every design."""
+
+    models: list[str] = Field(min_length=1)
+    phases: list[Literal[PHASES]] = Field(["prefill"], min_length=1)  # type: ignore[valid-type]
+    batch: list[int] = Field([1], min_length=1)
+    seq_len: list[int] = Field([128], min_length=1)
+    kv_len: int | None = Field(None, ge=0)
+    layers: int | None = Field(None, gt=0)
+    attention: Literal[VARIANTS] = "3pass"  # type: ignore[valid-type]
+    block: int = Field(64, gt=0)
+    lm_head: Literal[LM_HEAD] = "all"  # type: ignore[valid-type]
+    weight_dtype: Literal[tuple(BITS)] = "fp16"  # type: ignore[valid-type]
+    activation_dtype: Literal[tuple(BITS)] = "fp16"  # type: ignore[valid-type]
+    kv_dtype: Literal[tuple(BITS)] = "fp16"  # type: ignore[valid-type]
+
+    _wrap = field_validator("models", "phases", "batch", "seq_len", mode="before")(_listify)
+
+    @field_validator("models")
+    @classmethod
+    def _known_models(cls, models):
+        for i, m in enumerate(models):
+            if m not in MODELS:
+                raise ValueError(f"unknown model {m!r} (item {i}); allowed: {', '.join(MODELS)}")
+        return models
+
+    @field_validator("batch", "seq_len")
+    @classmethod
+    def _positive(cls, values):
+        for i, v in enumerate(values):
+            if v <= 0:
+                raise ValueError(f"item {i} is {v}; sizes must be positive integers")
+        return values
+
+    def combos(self) -> list[dict]:
+        """Every workload of the product, as the keyword set `lower()` needs."""
+        common = {"kv_len": self.kv_len, "layers": self.layers, "attention": self.attention, "block": self.block,
+                  "lm_head": self.lm_head, "weight_dtype": self.weight_dtype,
+                  "activation_dtype": self.activation_dtype, "kv_dtype": self.kv_dtype}
+        return [{"model": m, "phase": p, "batch": b, "seq_len": s, **common}
+                for m in self.models for p in self.phases for b in self.batch for s in self.seq_len]
+
+
+class RangeSpec(_Strict):
+    range: tuple[float, float, float]
+
+    @model_validator(mode="after")
+    def _check(self):
+        lo, hi, step = self.range
+        if step <= 0 or hi < lo:
+            raise ValueError(f"range [lo, hi, step] needs lo <= hi and step > 0, got {list(self.range)}")
+        return self
+
+    def values(self) -> list:
+        lo, hi, step = self.range
+        n = int(math.floor((hi - lo) / step + 1e-9)) + 1
+        vals = [float(f"{lo + i * step:.12g}") for i in range(n)]
+        return [int(round(v)) for v in vals] if all(float(x).is_integer() for x in self.range) else vals
+
+
+class LogRangeSpec(_Strict):
+    logrange: tuple[float, float, int]
+
+    @model_validator(mode="after")
+    def _check(self):
+        lo, hi, n = self.logrange
+        if lo <= 0 or hi < lo or n < 1:
+            raise ValueError(f"logrange [lo, hi, n] needs 0 < lo <= hi and n >= 1, got {list(self.logrange)}")
+        return self
+
+    def values(self) -> list:
+        lo, hi, n = self.logrange
+        vals = [float(f"{v:.12g}") for v in np.geomspace(lo, hi, n)]
+        if float(lo).is_integer() and float(hi).is_integer():
+            return sorted({int(round(v)) for v in vals})
+        return vals
+
+
+Scalar = Union[bool, int, float, str]
+SweepAxis = Union[list[Scalar], RangeSpec, LogRangeSpec]
+
+
+class Bound(_Strict):
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        if self.min is None and self.max is None:
+            raise ValueError("a constraint needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} > max {self.max}")
+        return self
+
+
+class Search(_Strict):
+    method: Literal["grid", "random", "nsga2"] = "grid"
+    budget: int | None = Field(None, gt=0, description="random: designs sampled; nsga2: design evaluations")
+    seed: int = 0
+    pop_size: int | None = Field(None, gt=1, description="nsga2 population")
+
+    @model_validator(mode="after")
+    def _budget(self):
+        if self.method != "grid" and self.budget is None:
+            raise ValueError(f"search method {self.method!r} needs a budget (a positive integer)")
+        return self
+
+
+class Experiment(_Strict):
+    name: str | None = None
+    description: str | None = None
+    workloads: Workloads
+    family: str
+    fixed: dict[str, Any] = {}
+    sweep: dict[str, SweepAxis]
+    mapping: str | None = None
+    objectives: dict[str, Literal["min", "max"]] = Field(min_length=1, max_length=3)
+    constraints: dict[str, Bound] = {}
+    search: Search = Search()
+
+    @field_validator("family")
+    @classmethod
+    def _known_family(cls, name):
+        if name not in family_names():
+            raise ValueError(f"unknown family {name!r}; allowed: {', '.join(family_names())}")
+        return name
+
+    @field_validator("sweep")
+    @classmethod
+    def _non_empty(cls, sweep):
+        if not sweep:
+            raise ValueError("empty sweep; list at least one parameter with its values")
+        for key, axis in sweep.items():
+            if isinstance(axis, list) and not axis:
+                raise ValueError(f"parameter {key!r} has no values")
+        return sweep
+
+    @field_validator("objectives", mode="before")
+    @classmethod
+    def _aliases(cls, objectives):
+        if isinstance(objectives, dict):
+            return {OBJECTIVE_ALIASES.get(k, k): v for k, v in objectives.items()}
+        return objectives
+
+    def axes(self) -> dict[str, list]:
+        """Swept parameter -> its list of values, in file order."""
+        return {k: (list(v) if isinstance(v, list) else v.values()) for k, v in self.sweep.items()}
+
+
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model at `loc` inside `model` (through dict values, list items and unions)."""
+    annotation: Any = model
+    for part in loc:
+        found = _as_model(annotation)
+        if found is not None and isinstance(part, str) and part in found.model_fields:
+            annotation = found.model_fields[part].annotation
+            continue
+        origin = get_origin(annotation)
+        if origin in (dict, list):
+            annotation = get_args(annotation)[-1]
+            continue
+        return None
+    return _as_model(annotation)
+
+
+def _as_model(annotation) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (Union, types.UnionType):
+        for arg in get_args(annotation):
+            found = _as_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _first_error(err: ValidationError, root: type[BaseModel], prefix: tuple = ()) -> str:
+    errors = err.errors()
+    # Prefer the error deepest in the document: union branches report shallow type mismatches too.
+    e = max(errors, key=lambda x: len(x["loc"])) if len({x["loc"][:1] for x in errors}) == 1 else errors[0]
+    loc = prefix + tuple(p for p in e["loc"] if p not in ("list[union[bool,int,float,str]]",
+                                                           "RangeSpec", "LogRangeSpec"))
+    path = ".".join(str(p) for p in loc) or "(top level)"
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] == "extra_forbidden":
+        parent = _model_at(root, tuple(e["loc"][:-1]))
+        allowed = ", ".join(parent.model_fields) if parent is not None else "see docs/experiments.md"
+        msg = f"unknown key; allowed: {allowed}"
+    elif e["type"] == "missing":
+        msg = "required key is missing"
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    return f"{path}: {msg}{more}"
+
+
+def parse(data: Any, source: str = "<experiment>") -> Experiment:
+    """Validate a loaded YAML document (including the family's parameters, objectives, mapping)."""
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: (top level): expected a mapping of keys, got {type(data).__name__}")
+    try:
+        exp = Experiment.model_validate(data)
+    except ValidationError as err:
+        raise SpecError(f"{source}: {_first_error(err, Experiment)}") from None
+    family = get_family(exp.family)
+    params = family.params
+    for key, value in exp.fixed.items():
+        _check_params(source, params, {key: value}, f"fixed.{key}")
+    for key, values in exp.axes().items():
+        if key in exp.fixed:
+            raise SpecError(f"{source}: sweep.{key}: also given under fixed; a parameter is fixed or swept, not both")
+        for value in values:
+            _check_params(source, params, {**exp.fixed, key: value}, f"sweep.{key}")
+    _check_params(source, params, {**exp.fixed, **{k: v[0] for k, v in exp.axes().items()}}, "sweep")
+    if exp.mapping is not None and exp.mapping not in family.mappings:
+        raise SpecError(f"{source}: mapping: {exp.mapping!r} is not a {exp.family} mapping; "
+                        f"allowed: {', '.join(family.mappings)}")
+    known = set(family.metrics)
+    for key in exp.objectives:
+        if key not in known:
+            raise SpecError(f"{source}: objectives.{key}: unknown metric; allowed: {', '.join(family.metrics)} "
+                            f"(aliases: {', '.join(OBJECTIVE_ALIASES)})")
+    for key in exp.constraints:
+        if key not in known and key not in params.model_fields:
+            raise SpecError(f"{source}: constraints.{key}: unknown metric or parameter; allowed: "
+                            f"{', '.join(family.metrics)}, {', '.join(params.model_fields)}")
+    return exp
+
+
+def _check_params(source, params_model, values: dict, path: str) -> None:
+    try:
+        params_model(**values)
+    except ValidationError as err:
+        e = err.errors()[0]
+        loc = ".".join(str(p) for p in e["loc"])
+        where = path if path != "sweep" else f"fixed/sweep.{loc}" if loc else "fixed/sweep"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = f"unknown {params_model.__name__} parameter; allowed: {', '.join(params_model.model_fields)}"
+        raise SpecError(f"{source}: {where}: {msg}") from None
+
+
+def load(path: str | Path) -> tuple[Experiment, str]:
+    """Read, `yaml.safe_load` and validate an experiment file; return it and its text."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise SpecError(f"{path}: cannot read experiment file ({err.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "?"
+        raise SpecError(f"{path}: invalid YAML at {where}: {getattr(err, 'problem', err)}") from None
+    return parse(data, str(path)), text
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

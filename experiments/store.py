@@ -1,0 +1,114 @@
+"""The results store of one run: `runs/RUN/`.
+
+    manifest.json        run name, experiment hash, family, search, sessions (engine, jobs, wall time)
+    experiment.yaml      the experiment file as it was when the run started
+    points/ID.parquet    one file per finished point: its per-Einsum rows; the point (workload,
+                         parameters) and its design-level metrics sit in the file's metadata
+
+Every file is written under a temporary name and `os.replace`d into place, so a run killed at any
+instant (even SIGKILL) leaves only complete points behind; `--resume` skips them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from workloads.errors import SpecError
+
+_META_KEY = b"einspace"
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class RunStore:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.points_dir = self.root / "points"
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    def exists(self) -> bool:
+        return (self.root / "manifest.json").exists()
+
+    def create(self, manifest: dict, experiment_text: str) -> None:
+        self.points_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write_bytes(self.root / "experiment.yaml", experiment_text.encode())
+        self.write_manifest(manifest)
+
+    def manifest(self) -> dict:
+        try:
+            return json.loads((self.root / "manifest.json").read_text())
+        except FileNotFoundError:
+            raise SpecError(f"run {self.name!r} not found under {self.root.parent} (no manifest.json)") from None
+
+    def write_manifest(self, manifest: dict) -> None:
+        _atomic_write_bytes(self.root / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode())
+
+    def experiment_text(self) -> str:
+        return (self.root / "experiment.yaml").read_text()
+
+    def clean_temporaries(self) -> None:
+        for tmp in self.points_dir.glob(".tmp-*"):
+            tmp.unlink(missing_ok=True)
+
+    def _files(self) -> list[Path]:
+        return sorted(p for p in self.points_dir.glob("*.parquet") if not p.name.startswith("."))
+
+    def done_ids(self) -> set[str]:
+        return {p.stem for p in self._files()}
+
+    def write(self, point: dict, point_id: str, metrics: dict, rows: pd.DataFrame) -> None:
+        rows = rows.reset_index(drop=True)
+        rows.insert(0, "row", range(len(rows)))
+        rows.insert(0, "point_id", point_id)
+        table = pa.Table.from_pandas(rows, preserve_index=False)
+        meta = {"point": point, "metrics": {k: float(v) for k, v in metrics.items()}}
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()})
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink)
+        _atomic_write_bytes(self.points_dir / f"{point_id}.parquet", sink.getvalue().to_pybytes())
+
+    def read_meta(self, point_id: str) -> dict:
+        schema = pq.read_schema(self.points_dir / f"{point_id}.parquet")
+        return json.loads(schema.metadata[_META_KEY])
+
+    def points(self) -> pd.DataFrame:
+        """One row per finished point: id, workload, parameters, metrics; sorted by point id.
+        A parameter whose name is also a metric is kept as `param_<name>`."""
+        records = []
+        for f in self._files():
+            meta = json.loads(pq.read_schema(f).metadata[_META_KEY])
+            metrics = meta["metrics"]
+            params = {(f"param_{k}" if k in metrics else k): v for k, v in meta["point"]["params"].items()}
+            records.append({"point_id": f.stem, "family": meta["point"]["family"],
+                            "mapping": meta["point"]["mapping"], **meta["point"]["workload"], **params, **metrics})
+        df = pd.DataFrame.from_records(records)
+        return df.sort_values("point_id", kind="stable").reset_index(drop=True) if len(df) else df
+
+    def einsums(self) -> pd.DataFrame:
+        """One row per Einsum per finished point, sorted by point id then cascade order."""
+        files = self._files()
+        if not files:
+            return pd.DataFrame()
+        df = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default").to_pandas()
+        return df.sort_values(["point_id", "row"], kind="stable").reset_index(drop=True)
+
+
+def new_manifest(run: str, exp_path: str, exp_hash: str, family: str, search: dict) -> dict:
+    return {"run": run, "experiment_file": str(exp_path), "experiment_sha256": exp_hash, "family": family,
+            "search": search, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "sessions": []}
