@@ -1,0 +1,74 @@
+"""Matrix Einsums of a cascade as batched GEMMs.
+
+A matrix Einsum (``macs > 0`` in groups qkv, proj, mlp, lm_head, attention) has two inputs.
+The *static* operand is the weight tensor (role ``weight``); for the attention matmuls, which
+have no weight, it is the K cache (QK) or V cache (AV), i.e. the second input — the operand
+BitMoD's simulator also treats as the "weight" side of the array. Ranks are classified as
+
+* reduced (`k`): the Einsum's reduced ranks;
+* batch: non-reduced ranks present in both inputs (attention heads, batch);
+* out (`n`): non-reduced ranks only in the static operand (output channels, or K/V positions);
+* tokens (`m`): non-reduced ranks only in the streamed operand (tokens, query heads per group).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from workloads.errors import SpecError
+
+MATRIX_GROUPS = ("qkv", "proj", "mlp", "lm_head", "attention")
+
+
+@dataclass(frozen=True)
+class Gemm:
+    """One matrix Einsum: `batch` independent products (m × k) · (k × n)."""
+
+    name: str
+    group: str
+    layer: int | None
+    batch: int
+    m_tokens: int
+    k_reduce: int
+    n_out: int
+
+    @property
+    def is_attention(self) -> bool:
+        return self.group == "attention"
+
+    @property
+    def macs(self) -> int:
+        return self.batch * self.m_tokens * self.k_reduce * self.n_out
+
+
+def _size(ranks, sizes) -> int:
+    return math.prod(sizes[r] for r in ranks)
+
+
+def extract_gemms(cascade) -> list[Gemm]:
+    """The matrix Einsums of `cascade`, in cascade order, as `Gemm`s (MACs preserved)."""
+    sizes = cascade.rank_sizes
+    out: list[Gemm] = []
+    for einsum, stats in zip(cascade.einsums, cascade.stats):
+        if stats.macs <= 0 or einsum.group not in MATRIX_GROUPS:
+            continue
+        if len(einsum.inputs) != 2:
+            raise SpecError(f"{einsum.name}: a matrix Einsum needs two inputs, has {len(einsum.inputs)}")
+        a, b = einsum.inputs
+        if cascade.tensors[a.tensor].role == "weight":
+            a, b = b, a
+        reduced = set(einsum.reduced_ranks)
+        ra, rb = set(a.ranks) - reduced, set(b.ranks) - reduced
+        gemm = Gemm(
+            name=einsum.name,
+            group=einsum.group,
+            layer=einsum.layer,
+            batch=_size(sorted(ra & rb), sizes),
+            m_tokens=_size(sorted(ra - rb), sizes),
+            k_reduce=_size(sorted(reduced), sizes),
+            n_out=_size(sorted(rb - ra), sizes),
+        )
+        if gemm.macs != stats.macs:
+            raise SpecError(f"{einsum.name}: GEMM view has {gemm.macs} MACs, the cascade counts {stats.macs}")
+        out.append(gemm)
+    return out

@@ -1,0 +1,67 @@
+"""Cycle-level model of a double-buffered PE array fed by one DRAM bus.
+
+The array steps through a buffer-level schedule (from `mappers.bitserial.schedule`): step i
+computes on blocks already in the buffers for `compute_cycles[i]` cycles, after loading
+`load_bytes[i]` (the blocks that changed since step i−1) and before storing `store_bytes[i]`
+(outputs completed by step i). Each buffer has two halves (double buffering), so the load for
+step i+1 may start once step i−1 has released its half; the single DRAM bus serves, in order,
+the store of step i−1 then the load of step i+1. Time is counted by cause:
+
+* `fill` — the first load, before any compute can start (pipeline prologue);
+* `compute` — the array busy;
+* `stall` — the array idle between steps, waiting for the bus (DRAM-bound steps);
+* `drain` — after the last compute, the remaining output stores.
+
+`fill + compute + stall + drain` equals the total. With no stall (every bus phase shorter than
+the compute it hides under) the total is the closed form `load[0]/bw + Σ compute + store[-1]/bw`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CycleBreakdown:
+    cycles: int
+    compute_cycles: int
+    fill_cycles: float
+    stall_cycles: float
+    drain_cycles: float
+
+
+def step_schedule(compute_cycles, load_bytes, store_bytes, bytes_per_cycle: float) -> CycleBreakdown:
+    """Step through a schedule (three equal-length sequences) and return its cycle breakdown."""
+    comp = np.asarray(compute_cycles, dtype=float).tolist()
+    load = (np.asarray(load_bytes, dtype=float) / bytes_per_cycle).tolist()
+    store = (np.asarray(store_bytes, dtype=float) / bytes_per_cycle).tolist()
+    n = len(comp)
+    if n == 0:
+        return CycleBreakdown(0, 0, 0.0, 0.0, 0.0)
+    load_end = load[0]
+    fill = load_end
+    comp_end_prev = fill  # compute end of step i−1 (step −1 "ends" when the fill does)
+    stall = 0.0
+    next_load_end = 0.0
+    for i in range(n):
+        start = comp_end_prev if comp_end_prev > load_end else load_end
+        if i:
+            stall += start - comp_end_prev
+        end = start + comp[i]
+        bus_free = load_end if load_end > comp_end_prev else comp_end_prev
+        bus_work = (store[i - 1] if i else 0.0) + (load[i + 1] if i + 1 < n else 0.0)
+        next_load_end = bus_free + bus_work
+        comp_end_prev, load_end = end, next_load_end
+    last_end = comp_end_prev
+    bus_end = next_load_end if next_load_end > last_end else last_end
+    total = bus_end + store[n - 1]
+    compute = float(sum(comp))
+    return CycleBreakdown(
+        cycles=math.ceil(total - 1e-9),
+        compute_cycles=int(round(compute)),
+        fill_cycles=fill,
+        stall_cycles=stall,
+        drain_cycles=total - last_end,
+    )
