@@ -1,0 +1,51 @@
+"""PIM-GPT's system as a frozen spec: GDDR6-AiM channels with in-bank MACs plus a vector ASIC.
+
+PIM-GPT (Y. Wu, Z. Wang, W. D. Lu, "PIM-GPT: A Hybrid Process-in-Memory Accelerator for
+Autoregressive Transformers", npj Unconventional Computing 2024 / arXiv:2310.09385): matrix-
+vector products run in AiM-style GDDR6 PIM channels (16 banks per channel, 16 BF16 MAC lanes per
+bank, a 2 KB global buffer per channel); an ASIC runs the vector functions (softmax, layer norm,
+GELU, residual, partial-sum adds) and moves vectors between channels. Values marked "assumption"
+were not confirmed against the paper text in this repository's sources (see docs/pim.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.dram.spec import DramStandard, load_standard
+
+
+@dataclass(frozen=True)
+class PimSystem:
+    """Geometry, clocks and energy constants of a PIM-GPT-style system."""
+
+    standard_name: str = "GDDR6-AiM"
+    channels: int = 8               # PIM-GPT: 8 GDDR6-PIM channels (assumption: arXiv:2310.09385 Sec. system setup, not re-read here)
+    banks: int = 16                 # AiM: 16 banks per channel (ISSCC 2022)
+    lanes: int = 16                 # AiM: 16 BF16 multipliers per bank (ISSCC 2022)
+    gb_bytes: int = 2048            # AiM: 2 KB global buffer per channel (ISSCC 2022)
+    row_bytes: int = 2048           # GDDR6 x16 page per channel (GDDR6.yaml)
+    word_bytes: int = 2             # BF16 weights and activations (AiM)
+    asic_clock_hz: float = 1e9      # PIM-GPT ASIC clock 1 GHz (assumption, as above)
+    asic_lanes: int = 16            # assumption: 16 vector lanes per ASIC function unit
+    asic_pipeline_cycles: int = 8   # assumption: fill/drain of one ASIC vector op
+    asic_power_w: float = 0.3       # assumption: ASIC active power
+    mac_pj: float = 2.0             # Horowitz ISSCC 2014 (45 nm): FP16 mult 1.1 pJ + FP32 add 0.9 pJ
+    bank_read_pj_per_bit: float = 1.0   # assumption: in-bank column access without I/O
+    act_pj_per_bank: float = 500.0      # assumption: one row activation + precharge of one bank
+    io_pj_per_bit: float = 7.5      # GDDR6 device 7.5 pJ/bit (GDDR6.yaml, Micron)
+
+    @property
+    def standard(self) -> DramStandard:
+        return load_standard(self.standard_name)
+
+    @property
+    def row_elems(self) -> int:
+        return self.row_bytes // self.word_bytes
+
+    @property
+    def gb_elems(self) -> int:
+        return self.gb_bytes // self.word_bytes
+
+    @property
+    def dram_cycles_per_asic_cycle(self) -> float:
+        return 1e12 / self.asic_clock_hz / self.standard.tck_ps
