@@ -23,6 +23,7 @@ _SUBCOMMANDS = {
     "sweep": "sweep",
     "results": "results",
     "attention": "attention",
+    "bitserial": "bitserial",
 }
 
 

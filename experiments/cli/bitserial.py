@@ -1,0 +1,47 @@
+"""`einspace bitserial`: one model on one BitMoD-paper accelerator, paper or cycle accounting."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from mappers.bitserial.evaluate import MODES, run_phase, totals
+from sim.bitserial.presets import ACCELS, MODELS
+from workloads.errors import SpecError
+
+TASKS = {"prefill": ("discriminative", "prefill"), "decode": ("generative", "decode")}
+
+
+@click.command("bitserial")
+@click.option("--model", required=True, help="|".join(MODELS))
+@click.option("--accel", default="bitmod-lossy", show_default=True, help="|".join(ACCELS))
+@click.option("--task", default="prefill", show_default=True, help="prefill|decode (one decode token)")
+@click.option("--seq-len", default=256, show_default=True, type=int, help="prompt length / decode context")
+@click.option("--mode", default="paper", show_default=True, help="|".join(MODES))
+@click.option("--format", "fmt", default="text", show_default=True, help="text|json")
+def bitserial(model: str, accel: str, task: str, seq_len: int, mode: str, fmt: str) -> None:
+    """Cycles and energy (compute, SRAM, DRAM) per matrix Einsum and in total."""
+    for opt, val, allowed in (("--model", model, MODELS), ("--accel", accel, ACCELS), ("--task", task, tuple(TASKS)),
+                              ("--mode", mode, MODES), ("--format", fmt, ("text", "json"))):
+        if val not in allowed:
+            raise SpecError(f"{opt} {val!r} is not allowed; choose one of: {', '.join(allowed)}")
+    if seq_len < 2:
+        raise SpecError(f"--seq-len {seq_len} is too small; use at least 2")
+    hw_task, phase = TASKS[task]
+    click.echo(f"simulating {model} {task} on {accel} ({mode} mode)...", err=True)
+    rows = run_phase(model, accel, hw_task, phase, mode, seq_len).assign(weight=1)
+    tot = totals(rows)
+    if fmt == "json":
+        click.echo(json.dumps({"model": model, "accel": accel, "task": task, "mode": mode, "totals": tot,
+                               "rows": rows.to_dict(orient="records")}, indent=2, default=float))
+        return
+    click.echo(f"{model} {task} seq {seq_len} on {accel}, {mode} mode")
+    click.echo(f"total cycles {tot['cycles']:.0f} (compute {tot['compute_cycles']:.0f}, fill {tot['fill_cycles']:.0f}, "
+               f"stall {tot['stall_cycles']:.0f}, drain {tot['drain_cycles']:.0f})")
+    click.echo(f"energy uJ: compute {tot['energy_compute_pj'] / 1e6:.2f}, SRAM {tot['energy_sram_pj'] / 1e6:.2f}, "
+               f"DRAM {tot['energy_dram_pj'] / 1e6:.2f}, total {tot['energy_total_pj'] / 1e6:.2f}")
+    click.echo(f"{'einsum':<12} {'group':<10} {'cycles':>12} {'compute':>12} {'stall':>12} {'DRAM MB':>9} {'energy uJ':>10}")
+    for r in rows.itertuples():
+        e = (r.energy_compute_pj + r.energy_sram_pj + r.energy_dram_pj) / 1e6
+        click.echo(f"{r.name:<12} {r.group:<10} {r.cycles:>12.0f} {r.compute_cycles:>12.0f} {r.stall_cycles:>12.0f} "
+                   f"{r.dram_bytes / 1e6:>9.2f} {e:>10.2f}")
