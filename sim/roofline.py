@@ -323,7 +323,7 @@ class Result:
 
     @property
     def energy_j(self) -> float:
-        return float(self.rows[list(ENERGY_COLUMNS)].to_numpy().sum())
+        return float(sum(self.rows[c].to_numpy().sum() for c in ENERGY_COLUMNS))
 
     @property
     def area_mm2(self) -> float:

@@ -22,6 +22,7 @@ _SUBCOMMANDS = {
     "dram": "dram",
     "sweep": "sweep",
     "results": "results",
+    "report": "report",
     "attention": "attention",
     "bitserial": "bitserial",
 }
