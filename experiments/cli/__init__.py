@@ -24,6 +24,7 @@ _SUBCOMMANDS = {
     "results": "results",
     "report": "report",
     "attention": "attention",
+    "pim": "pim",
     "bitserial": "bitserial",
 }
 
