@@ -13,14 +13,34 @@ TASKS = {"prefill": ("discriminative", "prefill"), "decode": ("generative", "dec
 
 
 @click.command("bitserial")
-@click.option("--model", required=True, help="|".join(MODELS))
+@click.option("--model", default=None, help="|".join(MODELS))
 @click.option("--accel", default="bitmod-lossy", show_default=True, help="|".join(ACCELS))
 @click.option("--task", default="prefill", show_default=True, help="prefill|decode (one decode token)")
 @click.option("--seq-len", default=256, show_default=True, type=int, help="prompt length / decode context")
 @click.option("--mode", default="paper", show_default=True, help="|".join(MODES))
 @click.option("--format", "fmt", default="text", show_default=True, help="text|json")
-def bitserial(model: str, accel: str, task: str, seq_len: int, mode: str, fmt: str) -> None:
+@click.option("--reproduce", "reproduce_dir", default=None, type=click.Path(file_okay=False),
+              help="run the whole BitMoD grid (6 models x 2 tasks x 5 accelerators) in --mode; write CSV and figure here")
+def bitserial(model: str | None, accel: str, task: str, seq_len: int, mode: str, fmt: str, reproduce_dir: str | None) -> None:
     """Cycles and energy (compute, SRAM, DRAM) per matrix Einsum and in total."""
+    if reproduce_dir is not None:
+        if mode not in MODES:
+            raise SpecError(f"--mode {mode!r} is not allowed; choose one of: {', '.join(MODES)}")
+        from pathlib import Path
+
+        from experiments.bitmod import PAPER_HEADLINE, reproduce
+
+        result = reproduce(mode, Path(reproduce_dir))
+        if fmt == "json":
+            click.echo(json.dumps(result, indent=2))
+            return
+        for key, value in result.items():
+            paper = PAPER_HEADLINE.get(key)
+            click.echo(f"{key:<40} {value:6.3f}" + (f"   (paper {paper:.2f})" if paper else ""))
+        click.echo(f"wrote {reproduce_dir}/bitmod_{mode}.csv and .png")
+        return
+    if model is None:
+        raise SpecError("--model is required unless --reproduce is given; choose one of: " + ", ".join(MODELS))
     for opt, val, allowed in (("--model", model, MODELS), ("--accel", accel, ACCELS), ("--task", task, tuple(TASKS)),
                               ("--mode", mode, MODES), ("--format", fmt, ("text", "json"))):
         if val not in allowed:
