@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
 import yaml
 
-from sim.pim.reproduce import reproduce
-from workloads.errors import SpecError
+from sim.pim.reproduce import reproduce, write_outputs
 from workloads import get_model
+from workloads.errors import SpecError
 
 
 def load_experiment(path: Path) -> tuple[list[str], int]:
+    if not path.is_file():
+        raise SpecError(f"{path}: experiment file not found")
     raw = yaml.safe_load(path.read_text())
     if not isinstance(raw, dict) or "models" not in raw or "tokens" not in raw:
         raise SpecError(f"{path}: expected keys models and tokens")
@@ -24,25 +27,35 @@ def load_experiment(path: Path) -> tuple[list[str], int]:
 @click.option("--tokens", type=int, default=None, help="tokens generated (kv length reached)")
 @click.option("--experiment", type=click.Path(path_type=Path), default=Path("experiments/pim_gpt.yaml"))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def pim(models, tokens, experiment, fmt):
-    """Simulate PIM-GPT decode per token (fast engine) and compare with the GPU/CPU rooflines."""
+@click.option("--reproduce", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="also write pim_gpt.csv and pim_gpt.png (speedups, latency breakdown) to this folder")
+def pim(models, tokens, experiment, fmt, out_dir):
+    """Simulate PIM-GPT decode per token (fast engine); compare with GPU/CPU roofline and eager baselines."""
     if not models:
         models, default_tokens = load_experiment(experiment)
-        tokens = tokens or default_tokens
-    tokens = tokens or 1024
+        tokens = tokens if tokens is not None else default_tokens
+    tokens = 1024 if tokens is None else tokens
     if tokens < 1:
         raise SpecError(f"--tokens must be >= 1, got {tokens}")
     for m in models:
         get_model(m)
     rows = []
-    with click.progressbar(models, label="pim", file=None if fmt == "text" else open("/dev/null", "w")) as bar:
-        for m in bar:
-            rows.append({k: (float(v) if hasattr(v, "item") else v) for k, v in reproduce(m, tokens).items()})
+    with open(os.devnull, "w") as devnull:
+        with click.progressbar(models, label="pim", file=None if fmt == "text" else devnull) as bar:
+            for m in bar:
+                rows.append({k: (float(v) if hasattr(v, "item") else v)
+                             for k, v in reproduce(m, tokens).items()})
+    if out_dir is not None:
+        paths = write_outputs(rows, out_dir)
+        click.echo(f"wrote {paths['csv']} and {paths['png']}", err=fmt == "json")
     if fmt == "json":
         click.echo(json.dumps(rows, indent=1))
         return
-    click.echo(f"{'model':<12}{'ms/token':>10}{'J/token':>10}{'xGPU':>8}{'xCPU':>8}{'EE GPU':>9}{'EE CPU':>9}")
+    click.echo(f"{'model':<12}{'ms/token':>9}{'J/token':>9}  speedup vs  GPU roof  GPU eager  CPU roof"
+               f"  CPU eager  |  energy eff. vs GPU roof/eager  CPU roof/eager")
     for r in rows:
-        click.echo(f"{r['model']:<12}{r['latency_ms_per_token']:>10.3f}{r['energy_j_per_token']:>10.4f}"
-                   f"{r['speedup_vs_gpu']:>8.1f}{r['speedup_vs_cpu']:>8.1f}"
-                   f"{r['energy_eff_vs_gpu']:>9.1f}{r['energy_eff_vs_cpu']:>9.1f}")
+        click.echo(f"{r['model']:<12}{r['latency_ms_per_token']:>9.3f}{r['energy_j_per_token']:>9.4f}"
+                   f"{'':>12}{r['speedup_vs_gpu_roofline']:>9.1f}{r['speedup_vs_gpu_eager']:>11.1f}"
+                   f"{r['speedup_vs_cpu_roofline']:>10.1f}{r['speedup_vs_cpu_eager']:>11.1f}  |"
+                   f"{r['energy_eff_vs_gpu_roofline']:>22.1f} /{r['energy_eff_vs_gpu_eager']:>6.1f}"
+                   f"{r['energy_eff_vs_cpu_roofline']:>10.1f} /{r['energy_eff_vs_cpu_eager']:>6.1f}")

@@ -1,13 +1,30 @@
-"""GPU and CPU baselines for the PIM-GPT reproduction, as rooflines (`sim.roofline`).
+"""GPU and CPU baselines for the PIM-GPT reproduction: ideal rooflines and an eager-framework model.
 
-Energy is TDP x time (the roofline module's processor convention). The GPU is an NVIDIA T4
-(NVIDIA T4 Tensor Core GPU datasheet: 65 TFLOPS FP16 mixed precision, 8.1 TFLOPS FP32, 320 GB/s
-GDDR6, 70 W, 4 MB L2, 545 mm^2 TU104 die) -- assumed to be PIM-GPT's GPU baseline, not confirmed
-against the paper text here. The CPU is `sim.roofline`'s Xeon Platinum 8380 preset (a stand-in
-for the paper's CPU; see docs/pim.md).
+* **Ideal roofline** (`sim.roofline`): every Einsum at max(compute, DRAM traffic / bandwidth),
+  energy = TDP x time. No software overhead: a lower bound on a real GPU/CPU decode step.
+* **Eager framework** (`eager_decode`): a decode step as eager PyTorch runs it (batch 1, one kernel
+  launch per operator, launched from Python). Per-token time = sum over kernels of
+  max(roofline time of the kernel, per-kernel dispatch overhead): launches are asynchronous, so a
+  kernel costs its GPU time when that is longer than the host's dispatch of the next one, and the
+  host's dispatch time otherwise. Kernel rule: one kernel per Einsum of the lowered cascade, except
+  that (a) the six Einsums of a LayerNorm (MU, XC, VAR, XN, XG, Y) are one kernel
+  (`torch.nn.functional.layer_norm` is one ATen op) and (b) a matmul Einsum `X_mm` and its bias add
+  `X` are one kernel (`torch.addmm`, as HF GPT-2's Conv1D runs them). Energy = TDP x time (no
+  cited average-power figure for these devices running GPT decode was found; see docs/pim.md).
+
+PIM-GPT measured its GPU/CPU baselines running the models (framework included), so the eager model
+is the one its methodology corresponds to; the roofline is kept as the bound.
+
+The GPU is an NVIDIA T4 (NVIDIA T4 Tensor Core GPU datasheet: 65 TFLOPS FP16 mixed precision,
+8.1 TFLOPS FP32, 320 GB/s GDDR6, 70 W, 4 MB L2, 545 mm^2 TU104 die) -- assumed to be PIM-GPT's GPU
+baseline, not confirmed from the paper text. The CPU is `sim.roofline`'s Xeon Platinum 8380 preset
+(a stand-in for the paper's CPU, also unconfirmed).
 """
 from __future__ import annotations
 
+import pandas as pd
+
+from sim import roofline
 from sim.roofline import PRESETS, RooflineSpec
 
 T4 = RooflineSpec(
@@ -17,3 +34,38 @@ T4 = RooflineSpec(
     source="NVIDIA T4 datasheet (65 TFLOPS FP16, 320 GB/s, 70 W); energy = TDP x time")
 
 BASELINES: dict[str, RooflineSpec] = {"gpu": T4, "cpu": PRESETS["xeon-8380"]}
+
+# Host-side cost of one eager PyTorch operator, Python call to kernel enqueue: "~5-25 us of
+# CPU-side work per op" (Python ~1 us, pybind11 ~1 us, autograd ~1-3 us, ATen dispatch ~1-2 us,
+# backend ~1-5 us, cudaLaunchKernel ~1-3 us), J. Lin, "From PyTorch op to kernel launch",
+# jiahuanglin.xyz/all_lessons/gpu_kernel_serving/18_pytorch_to_kernel.html. The low end is used
+# for both devices (on the CPU the same dispatch layers run, without the driver launch).
+DISPATCH_OVERHEAD_S: dict[str, float] = {"gpu": 5e-6, "cpu": 5e-6}
+DISPATCH_OVERHEAD_RANGE_S = (5e-6, 25e-6)
+
+_NORM_PARTS = (".MU", ".XC", ".VAR", ".XN", ".XG", ".Y")
+
+
+def kernel_ids(einsums: pd.Series) -> list[str]:
+    """The eager kernel each Einsum belongs to (rule in the module docstring)."""
+    names = set(einsums)
+    out = []
+    for name in einsums:
+        kernel = name
+        for part in _NORM_PARTS:
+            if name.endswith(part) and name[: -len(part)] + ".MU" in names:
+                kernel = name[: -len(part)] + ".LN"
+                break
+        if f"{name}_mm" in names:
+            kernel = f"{name}_mm"
+        out.append(kernel)
+    return out
+
+
+def eager_decode(cascade, spec: RooflineSpec, overhead_s: float) -> dict[str, float]:
+    """Per-token latency/energy of an eager-framework decode step, and its kernel count."""
+    rows = roofline.einsum_rows(cascade.table(), spec)
+    per_kernel = rows.groupby(kernel_ids(rows["einsum"]), sort=False)["latency_s"].sum()
+    latency = float(per_kernel.clip(lower=overhead_s).sum())
+    return {"latency_s": latency, "energy_j": latency * spec.static_power_w,
+            "kernels": int(len(per_kernel))}

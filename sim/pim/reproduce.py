@@ -1,20 +1,28 @@
-"""PIM-GPT reproduction: latency and energy per decode token, and ratios over GPU/CPU rooflines.
+"""PIM-GPT reproduction: latency and energy per decode token, and ratios over GPU/CPU baselines.
 
 Per-token PIM latency is simulated by the fast engine (proven equal to the event-driven one) at
 kv lengths 1, T/2 and T and averaged over the T tokens with the trapezoid rule (attention work is
 linear in the kv length; the weight work does not depend on it). Energy per token: in-bank MACs
 (banks x lanes x mac_pj per MAC_AB), in-bank column reads, row activations, bus bursts of WR_GB /
-RD_MAC / cache appends at the GDDR6 I/O energy, and ASIC power x ASIC time. Baselines: the
-roofline model on the cascade lowered at kv length T (`sim.pim.baselines`).
+RD_MAC / cache appends at the GDDR6 I/O energy, and ASIC power x ASIC time. Baselines, both on the
+cascade lowered at kv length T (`sim.pim.baselines`): the ideal roofline and the eager-framework
+model (per-kernel max(roofline, dispatch overhead)).
 """
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 from mappers.pim import map_decode
 from sim import roofline
-from sim.pim.baselines import BASELINES
+from sim.pim.baselines import BASELINES, DISPATCH_OVERHEAD_S, eager_decode
 from sim.pim.engine import run_event, run_fast
 from sim.pim.spec import PimSystem
 from workloads import lower
+
+BREAKDOWN = ("pim_mac_ms", "asic_ms", "data_movement_ms", "refresh_ms")
+# PIM-GPT (arXiv:2310.09385 v1 abstract): speedup over GPU 41-137x, over CPU 631-1074x.
+PAPER_SPEEDUP = {"gpu": (41.0, 137.0), "cpu": (631.0, 1074.0)}
 
 
 def token_run(plan, kv_len: int, engine: str = "fast"):
@@ -40,7 +48,7 @@ def _energy_j(run, plan, system: PimSystem) -> float:
 
 
 def _breakdown(run, tck_ns: float) -> dict[str, float]:
-    out = {"pim_mac_ms": 0.0, "asic_ms": 0.0, "data_movement_ms": 0.0, "refresh_ms": 0.0}
+    out = dict.fromkeys(BREAKDOWN, 0.0)
     for s in run.steps:
         if s.kind == "pim":
             out["refresh_ms"] += s.refresh_cycles
@@ -67,12 +75,61 @@ def reproduce(model: str, tokens: int, system: PimSystem | None = None) -> dict:
     parts = [_breakdown(r, tck) for r in runs]
     row = {"model": model, "tokens": tokens, "latency_ms_per_token": lat_ms,
            "energy_j_per_token": energy}
-    for k in parts[0]:
+    for k in BREAKDOWN:
         row[k] = sum(w * p[k] for w, p in zip(weights, parts))
     for name, spec in BASELINES.items():
         res = roofline.simulate(cascade, spec)
-        row[f"{name}_latency_ms"] = res.latency_s * 1e3
-        row[f"{name}_energy_j"] = res.energy_j
-        row[f"speedup_vs_{name}"] = res.latency_s * 1e3 / lat_ms
-        row[f"energy_eff_vs_{name}"] = res.energy_j / energy
+        eager = eager_decode(cascade, spec, DISPATCH_OVERHEAD_S[name])
+        for kind, lat_s, e_j in (("roofline", res.latency_s, res.energy_j),
+                                 ("eager", eager["latency_s"], eager["energy_j"])):
+            row[f"{name}_{kind}_latency_ms"] = lat_s * 1e3
+            row[f"{name}_{kind}_energy_j"] = e_j
+            row[f"speedup_vs_{name}_{kind}"] = lat_s * 1e3 / lat_ms
+            row[f"energy_eff_vs_{name}_{kind}"] = e_j / energy
+        row[f"{name}_eager_kernels"] = eager["kernels"]
     return row
+
+
+def write_outputs(rows: list[dict], out_dir: Path) -> dict[str, Path]:
+    """Write `pim_gpt.csv` and `pim_gpt.png` (speedups and PIM latency breakdown) to `out_dir`."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path, png_path = out_dir / "pim_gpt.csv", out_dir / "pim_gpt.png"
+    with csv_path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+    models = [r["model"] for r in rows]
+    x = np.arange(len(models))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 5))
+    series = [(f"speedup_vs_{d}_{k}", f"{d.upper()} {k}") for d in ("gpu", "cpu")
+              for k in ("roofline", "eager")]
+    width = 0.8 / len(series)
+    for i, (key, label) in enumerate(series):
+        ax1.bar(x + (i - 1.5) * width, [r[key] for r in rows], width, label=label)
+    for d, (lo, hi) in PAPER_SPEEDUP.items():
+        ax1.axhspan(lo, hi, alpha=0.12, color="C0" if d == "gpu" else "C2",
+                    label=f"paper band vs {d.upper()}")
+    ax1.set_yscale("log")
+    ax1.set_xticks(x, models, rotation=30, ha="right")
+    ax1.set_ylabel("speedup per decode token (x, log scale)")
+    ax1.set_title("PIM-GPT speedup over GPU (T4) / CPU baselines")
+    ax1.legend(fontsize=7)
+    bottom = np.zeros(len(rows))
+    for key in BREAKDOWN:
+        vals = np.array([r[key] for r in rows])
+        ax2.bar(x, vals, 0.6, bottom=bottom, label=key.removesuffix("_ms").replace("_", " "))
+        bottom += vals
+    ax2.set_xticks(x, models, rotation=30, ha="right")
+    ax2.set_ylabel("PIM-GPT latency per token (ms)")
+    ax2.set_title(f"PIM-GPT latency breakdown ({rows[0]['tokens']}-token decode)")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=110)
+    plt.close(fig)
+    return {"csv": csv_path, "png": png_path}
