@@ -1,0 +1,13 @@
+"""Cycle-level model of FuseMax-style attention accelerators (2D + 1D PE arrays, buffer, DRAM).
+
+Modules: ``arch`` (spec, presets, energy table), ``pipeline`` (in-order job pipeline, event-driven
+and fast path), ``model`` (bindings, per-tile work from the cascade, simulation), ``reproduce``
+(FuseMax's evaluation grid and plots). See docs/attention_array.md.
+"""
+from sim.attention_array.arch import FUSEMAX, PRESETS, ArraySpec, EnergyTable, load_energy_table
+from sim.attention_array.model import (BINDINGS, DESIGNS, ArrayResult, choose_mapping, layer_for,
+                                       simulate_attention, simulate_model)
+
+__all__ = ["BINDINGS", "DESIGNS", "FUSEMAX", "PRESETS", "ArrayResult", "ArraySpec", "EnergyTable",
+           "choose_mapping", "layer_for", "load_energy_table", "simulate_attention",
+           "simulate_model"]

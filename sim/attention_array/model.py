@@ -1,0 +1,338 @@
+"""Cycle-level model of one attention layer (and, end to end, one Transformer layer) on a
+FuseMax-style accelerator: a 2D PE array, a 1D PE array, a global buffer and off-chip memory.
+
+What is modeled
+* Work per tile comes from the attention cascade of ``workloads.lower`` (3-pass cascade for
+  ``unfused`` and ``flat``, 1-pass cascade for ``flashattention2`` and ``fusemax``): each Einsum's
+  operation count divided by the (query, key) pairs gives its operations per pair, so a tile of
+  ``p`` pairs costs ``rate × p`` operations on the array the design binds that Einsum to.
+* Binding (``BINDINGS``): unfused/FLAT/FA2 run the matrix Einsums (QK, AV / SLNV) on the 2D array
+  and all softmax Einsums on the 1D array; FuseMax (Nayak et al., MICRO 2024, Sec. 5–6) runs QK,
+  the local max, exp, local sum, SLNV and the running-output correction (SPNV, RNV) on the 2D array
+  and only the per-row running statistics (RM, PRM, SPD, RD) and the final division on the 1D array.
+* A job (a tile, or for FLAT/unfused a block of query rows) occupies: off-chip memory
+  (its share of the mapping's exact off-chip traffic), the 2D array (``ceil(ops / usable PEs)``; a
+  job with fewer than ``rows`` query rows leaves rows idle) and the 1D array
+  (``ceil(ops / width)``); an array operation lasts at least its share of the job's global-buffer
+  bytes at 512 B per cycle. ``pipeline.simulate`` schedules the jobs.
+* Heads and batch entries run one after another (the pipeline drains between them).
+* Energy: operation, buffer, register-file and DRAM actions × ``energy.yaml``. Register files:
+  two reads and one write per array operation (assumption). Leakage is not modeled.
+Causal masking is not modeled here (the FuseMax workloads are bidirectional).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from mappers.attention import AttentionLayer, build, count_traffic, search_design, traffic_bound
+from mappers.attention.closed_form import closed_form_traffic
+from mappers.attention.mapping import AttentionMapping
+from sim.attention_array.arch import FUSEMAX, ArraySpec, EnergyTable, load_energy_table
+from sim.attention_array.pipeline import Op, simulate_uniform
+from workloads import lower
+from workloads.errors import SpecError
+from workloads.models import get_model
+
+DESIGNS = ("unfused", "flat", "flashattention2", "fusemax")
+CASCADE = {"unfused": "3pass", "flat": "3pass", "flashattention2": "1pass", "fusemax": "1pass"}
+MATRIX = ("QK", "AV", "SLNV")
+BINDINGS = {
+    "unfused": {"2d": ("QK", "AV"), "1d": ("GM", "SN", "SD", "A")},
+    "flat": {"2d": ("QK", "AV"), "1d": ("GM", "SN", "SD", "A")},
+    "flashattention2": {"2d": ("QK", "SLNV"),
+                        "1d": ("LM", "RM", "SLN", "SLD", "PRM", "SPD", "RD", "SPNV", "RNV", "AV")},
+    "fusemax": {"2d": ("QK", "LM", "SLN", "SLD", "SLNV", "SPNV", "RNV"),
+                "1d": ("RM", "PRM", "SPD", "RD", "AV")},
+}
+UNFUSED_PASSES = {"qk": ("QK",), "max": ("GM",), "sum": ("SN", "SD"), "normalize": ("A",),
+                  "pv": ("AV",)}
+ENERGY_KIND = {"mac": "mac", "mul": "mac", "add": "add", "sub": "add", "max": "max", "exp": "exp",
+               "div": "div", "rsqrt": "div", "gelu_tanh": "exp", "gelu": "exp"}
+WINDOW_JOBS = 2
+
+
+@dataclass(frozen=True)
+class CascadeRates:
+    """Operations per (query, key) pair of each attention Einsum, by kind (``mac`` for a MAC)."""
+
+    per_pair: dict[str, dict[str, float]]
+    linear_macs: int
+    linear_bytes: float
+    other_ops: dict[str, int]
+
+
+def _kinds(stats) -> dict[str, float]:
+    ops = dict(stats.ops)
+    if stats.macs:
+        ops["mul"] = ops.get("mul", 0) - stats.macs
+        ops["add"] = max(0, ops.get("add", 0) - stats.macs)
+        ops["mac"] = stats.macs
+    return {k: v for k, v in ops.items() if v > 0}
+
+
+@lru_cache(maxsize=256)
+def cascade_rates(model: str, seq_len: int, attention: str, block: int) -> CascadeRates:
+    """Per-pair rates of one layer's attention Einsums, plus its linear layers' MACs and bytes."""
+    spec = get_model(model)
+    cascade = lower(spec, "prefill", 1, seq_len, attention=attention, layers=1,
+                    block=min(block, seq_len))
+    pairs = spec.n_heads * seq_len * seq_len
+    per_pair, lin_macs, lin_bytes, other = {}, 0, 0.0, {}
+    for einsum, stats in zip(cascade.einsums, cascade.stats):
+        short = einsum.name.split(".", 1)[1]
+        if einsum.group == "attention":
+            per_pair[short] = {k: v / pairs for k, v in _kinds(stats).items()}
+        elif stats.macs:
+            lin_macs += stats.macs
+            lin_bytes += stats.total_read + stats.total_written
+        else:
+            for k, v in _kinds(stats).items():
+                other[k] = other.get(k, 0) + v
+    return CascadeRates(per_pair, lin_macs, lin_bytes, other)
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """One pass (stage) of a design: cycles and the utilization of each array during it."""
+
+    stage: str
+    cycles: int
+    util_2d: float
+    util_1d: float
+    offchip_bytes: int
+
+
+@dataclass(frozen=True)
+class ArrayResult:
+    """Simulated attention layer (all heads, whole batch) on one design."""
+
+    design: str
+    layer: AttentionLayer
+    arch: ArraySpec
+    mapping: AttentionMapping
+    cycles: int
+    ops_2d: float
+    ops_1d: float
+    stages: tuple[StageRow, ...]
+    actions: dict[str, float]
+    energy_pj_by_action: dict[str, float]
+    lower_bound_bytes: float
+    linear_cycles: int = 0
+    linear_energy_pj: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def energy_pj(self) -> float:
+        return sum(self.energy_pj_by_action.values())
+
+    @property
+    def util_2d(self) -> float:
+        return self.ops_2d / (self.arch.pes_2d * self.cycles)
+
+    @property
+    def util_1d(self) -> float:
+        return self.ops_1d / (self.arch.width_1d * self.cycles)
+
+    @property
+    def traffic_bytes(self) -> int:
+        """Exact off-chip bytes (closed form, proven equal to the loop-nest counter)."""
+        return self.extra["traffic_bytes"]
+
+    @property
+    def seconds(self) -> float:
+        return self.cycles / self.arch.clock_hz
+
+    @property
+    def end_to_end_cycles(self) -> int:
+        return self.cycles + self.linear_cycles
+
+    @property
+    def end_to_end_energy_pj(self) -> float:
+        return self.energy_pj + self.linear_energy_pj
+
+
+def choose_mapping(design: str, layer: AttentionLayer, arch: ArraySpec) -> AttentionMapping:
+    """FuseMax: kv tile = array columns, the largest query tile the buffer holds (processed
+    ``rows`` query rows at a time); the other designs (and FuseMax when that does not fit) take the
+    traffic-optimal tiling of ``mappers.attention.search``."""
+    if design not in DESIGNS:
+        raise SpecError(f"unknown design {design!r}; choose one of {', '.join(DESIGNS)}")
+    if layer.causal:
+        raise SpecError("the array model does not model causal masking")
+    if design == "fusemax":
+        bc = min(arch.cols_2d, layer.n_kv)
+        lo, hi = min(arch.rows_2d, layer.n_q), layer.n_q
+        if fusemax_fits(layer, arch.buffer_bytes, lo, bc):
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                lo, hi = (mid, hi) if fusemax_fits(layer, arch.buffer_bytes, mid, bc) else (lo, mid - 1)
+            return build("fusemax", layer, arch.buffer_bytes, lo, bc)
+    found = search_design(design, layer, arch.buffer_bytes, min_tile=1)
+    if found is None:
+        raise SpecError(f"no tiling of {design} fits a {arch.buffer_bytes} B buffer")
+    return found.mapping
+
+
+def fusemax_fits(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int) -> bool:
+    try:
+        build("fusemax", layer, buffer_bytes, q_tile, kv_tile)
+    except SpecError:
+        return False
+    return True
+
+
+def _ops(rates: CascadeRates, names, pairs: float) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name in names:
+        for kind, rate in rates.per_pair.get(name, {}).items():
+            out[kind] = out.get(kind, 0.0) + rate * pairs
+    return out
+
+
+def simulate_attention(design: str, layer: AttentionLayer, arch: ArraySpec = FUSEMAX, *,
+                       model: str, energy: EnergyTable | None = None,
+                       mapping: AttentionMapping | None = None) -> ArrayResult:
+    """Simulate one attention layer; ``model`` names the preset whose cascade gives op counts."""
+    energy = energy or load_energy_table()
+    mapping = mapping or choose_mapping(design, layer, arch)
+    br, bc = mapping.q_tile, mapping.kv_tile
+    rates = cascade_rates(model, layer.n_q if layer.n_q == layer.n_kv else layer.n_kv,
+                          CASCADE[design], bc)
+    bind = BINDINGS[design]
+    inst = layer.instances
+    b = layer.bytes_per_element
+    bw = arch.offchip_bytes_per_cycle
+    nq = math.ceil(layer.n_q / br)
+    nk = math.ceil(layer.n_kv / bc)
+    pairs_total = layer.n_q * layer.n_kv
+    usable = lambda rows, cols: min(rows, arch.rows_2d) * min(cols, arch.cols_2d)  # noqa: E731
+
+    def cyc(n: float, per_cycle: float) -> int:
+        return math.ceil(n / per_cycle - 1e-9) if n > 0 else 0
+
+    stages: list[StageRow] = []
+    total_cycles = 0
+    glb_bytes_total = 0.0
+    total_traffic = closed_form_traffic(design, layer, br, bc, mapping.skip_masked,
+                                        mapping.buffer_bytes).total_bytes
+    per_pass = ([count_traffic((nest,), layer, skip_masked=mapping.skip_masked).total_bytes
+                 for nest in mapping.nests] if len(mapping.nests) > 1 else [total_traffic])
+
+    def run(stage, jobs, dram_bytes, glb_bytes, ops2d, ops1d, rows, cols, order):
+        nonlocal total_cycles, glb_bytes_total
+        d_c = cyc(dram_bytes / jobs, bw)
+        gbw = arch.buffer_bytes_per_cycle
+        share = glb_bytes / jobs / (len(ops2d) + (1 if ops1d else 0))
+        c2 = [max(cyc(sum(o.values()) / jobs, usable(rows, cols)), cyc(share, gbw)) for o in ops2d]
+        c1 = max(cyc(sum(ops1d.values()) / jobs, arch.width_1d), cyc(share, gbw)) if ops1d else 0
+
+        def make(n):
+            seq = []
+            for j in range(n):
+                body = [Op(j, "dram", d_c)]
+                if order == "fused_2d_then_1d":
+                    body += [Op(j, "2d", c2[0]), Op(j, "1d", c1)]
+                    seq += body
+                elif order == "softpipe":
+                    seq += body + [Op(j, "2d", c2[0])]
+                    if j > 0:
+                        seq += [Op(j - 1, "1d", c1), Op(j - 1, "2d", c2[1])]
+                    if j == n - 1:
+                        seq += [Op(j, "1d", c1), Op(j, "2d", c2[1])]
+                elif order == "1d":
+                    seq += body + [Op(j, "1d", c1)]
+                else:
+                    seq += body + [Op(j, "2d", c2[0])]
+            return seq
+        res = simulate_uniform(make, jobs, WINDOW_JOBS)
+        cycles = res.cycles * inst
+        o2 = sum(sum(o.values()) for o in ops2d) * inst
+        o1 = sum(ops1d.values()) * inst
+        stages.append(StageRow(stage, cycles, o2 / (arch.pes_2d * cycles) if cycles else 0.0,
+                               o1 / (arch.width_1d * cycles) if cycles else 0.0,
+                               int(dram_bytes * inst)))
+        total_cycles += cycles
+        glb_bytes_total += glb_bytes * inst
+
+    spilled = design == "unfused" and len(mapping.nests) > 1
+    score_glb = 4 * b * pairs_total
+    if design == "unfused" and spilled:
+        for nest, nbytes in zip(mapping.nests, per_pass):
+            names = UNFUSED_PASSES[nest.name]
+            on2d = names[0] in MATRIX
+            ops = _ops(rates, names, pairs_total)
+            dram = nbytes / inst
+            run(nest.name, nq, dram, 2 * dram, [ops] if on2d else [], {} if on2d else ops,
+                br, layer.n_kv, "2d" if on2d else "1d")
+    elif design in ("unfused", "flat"):
+        dram = per_pass[0] / inst
+        operands = 2 * dram + score_glb
+        run("fused" if design == "flat" else "on_chip", nq if design == "flat" else 1, dram,
+            operands, [_ops(rates, ("QK",), pairs_total), _ops(rates, ("AV",), pairs_total)],
+            _ops(rates, bind["1d"], pairs_total), br, layer.n_kv, "softpipe")
+    elif design == "flashattention2":
+        dram = per_pass[0] / inst
+        run("fused", nq * nk, dram, 2 * dram + score_glb,
+            [_ops(rates, ("QK",), pairs_total), _ops(rates, ("SLNV",), pairs_total)],
+            _ops(rates, bind["1d"], pairs_total), br, bc, "softpipe")
+    else:
+        dram = per_pass[0] / inst
+        run("fused", nq * nk, dram, 2 * dram, [_ops(rates, bind["2d"], pairs_total)],
+            _ops(rates, bind["1d"], pairs_total), br, bc, "fused_2d_then_1d")
+
+    ops2d_all = _ops(rates, bind["2d"], pairs_total)
+    ops1d_all = _ops(rates, bind["1d"], pairs_total)
+    actions: dict[str, float] = {}
+    for kind, n in list(ops2d_all.items()) + list(ops1d_all.items()):
+        key = ENERGY_KIND[kind]
+        actions[key] = actions.get(key, 0.0) + n * inst
+    n_ops = sum(ops2d_all.values()) + sum(ops1d_all.values())
+    traffic = total_traffic
+    actions["rf_read"] = 2 * n_ops * inst
+    actions["rf_write"] = n_ops * inst
+    actions["dram_access"] = traffic / energy.bytes_per_action["dram_access"]
+    actions["glb_read"] = glb_bytes_total / 2 / energy.bytes_per_action["glb_read"]
+    actions["glb_write"] = glb_bytes_total / 2 / energy.bytes_per_action["glb_write"]
+    bound = traffic_bound(layer, arch.buffer_bytes).lower_bound_bytes
+    return ArrayResult(design, layer, arch, mapping, total_cycles,
+                       sum(ops2d_all.values()) * inst, sum(ops1d_all.values()) * inst,
+                       tuple(stages), actions, energy.energy_pj(actions), bound,
+                       extra={"traffic_bytes": total_traffic})
+
+
+def layer_for(model: str, seq_len: int, batch: int = 64, bytes_per_element: int = 2
+              ) -> AttentionLayer:
+    """The attention layer of a model preset (FuseMax's workloads use batch 64)."""
+    spec = get_model(model)
+    return AttentionLayer(n_q=seq_len, n_kv=seq_len, head_dim=spec.d_head, batch=batch,
+                          heads=spec.n_heads, kv_heads=spec.n_kv_heads,
+                          bytes_per_element=bytes_per_element)
+
+
+def simulate_model(design: str, model: str, seq_len: int, *, batch: int = 64,
+                   arch: ArraySpec = FUSEMAX, energy: EnergyTable | None = None) -> ArrayResult:
+    """Attention plus end to end: the linear layers (QKV, output projection, FFN; MACs from the
+    lowered cascade) run on the 2D array at max(MACs / PEs, compulsory bytes / bandwidth) cycles,
+    the remaining element-wise work (norms, residuals, activation) on the 1D array; the same for
+    every design."""
+    energy = energy or load_energy_table()
+    layer = layer_for(model, seq_len, batch, arch.bytes_per_element)
+    res = simulate_attention(design, layer, arch, model=model, energy=energy)
+    rates = cascade_rates(model, seq_len, CASCADE[design], res.mapping.kv_tile)
+    lin_cycles = max(math.ceil(rates.linear_macs * batch / arch.pes_2d),
+                     math.ceil(rates.linear_bytes * batch / arch.offchip_bytes_per_cycle))
+    other_ops = sum(rates.other_ops.values()) * batch
+    lin_cycles += math.ceil(other_ops / arch.width_1d)
+    lin_actions = {"mac": rates.linear_macs * batch,
+                   "dram_access": rates.linear_bytes * batch / energy.bytes_per_action["dram_access"],
+                   "rf_read": 2 * (rates.linear_macs * batch + other_ops),
+                   "rf_write": rates.linear_macs * batch + other_ops}
+    for kind, n in rates.other_ops.items():
+        key = ENERGY_KIND[kind]
+        lin_actions[key] = lin_actions.get(key, 0.0) + n * batch
+    lin_energy = sum(energy.energy_pj(lin_actions).values())
+    return ArrayResult(res.design, res.layer, res.arch, res.mapping, res.cycles, res.ops_2d,
+                       res.ops_1d, res.stages, res.actions, res.energy_pj_by_action,
+                       res.lower_bound_bytes, lin_cycles, lin_energy, res.extra)
