@@ -9,7 +9,34 @@ from mappers.attention import DESIGNS, AttentionLayer, search_design, traffic_bo
 from workloads.errors import SpecError
 
 
+def _array_report(model, seq_len, design, buffer_kib, batch, fmt):
+    from sim.attention_array import FUSEMAX, simulate_model
+    if design not in ("unfused", "flat", "flashattention2", "fusemax"):
+        raise SpecError(f"--model runs the array model, which has no design {design!r}")
+    r = simulate_model(design, model, seq_len, batch=batch, arch=FUSEMAX.with_buffer(buffer_kib * 1024))
+    row = {"model": model, "seq_len": seq_len, "design": design, "batch": batch,
+           "q_tile": r.mapping.q_tile, "kv_tile": r.mapping.kv_tile, "cycles": r.cycles,
+           "seconds": r.seconds, "energy_pj": r.energy_pj, "end_to_end_cycles": r.end_to_end_cycles,
+           "end_to_end_energy_pj": r.end_to_end_energy_pj, "traffic_bytes": r.traffic_bytes,
+           "lower_bound_bytes": r.lower_bound_bytes,
+           "ratio_to_lower_bound": r.traffic_bytes / r.lower_bound_bytes,
+           "util_2d": r.util_2d, "util_1d": r.util_1d,
+           "stages": [{"stage": s.stage, "cycles": s.cycles, "util_2d": s.util_2d,
+                       "util_1d": s.util_1d} for s in r.stages]}
+    if fmt == "json":
+        click.echo(json.dumps(row, indent=2))
+        return
+    click.echo(f"{model} N={seq_len} {design}: {r.cycles:,d} cycles ({r.seconds:.4g} s), "
+               f"{r.energy_pj / 1e12:.4g} J; end to end {r.end_to_end_cycles:,d} cycles")
+    click.echo(f"traffic {r.traffic_bytes:,d} B; lower bound {r.lower_bound_bytes:,.0f} B; "
+               f"ratio {row['ratio_to_lower_bound']:.3f}")
+    click.echo(f"utilization 2D {r.util_2d:.3f}  1D {r.util_1d:.3f}")
+    for s in r.stages:
+        click.echo(f"  {s.stage:>9}: {s.cycles:,d} cycles  2D {s.util_2d:.3f}  1D {s.util_1d:.3f}")
+
+
 @click.command("attention")
+@click.option("--model", default=None, help="Model preset (e.g. fusemax-bert): run the array model.")
 @click.option("--seq-len", type=int, required=True, help="Query and key/value length N (tokens).")
 @click.option("--head-dim", type=int, default=128, show_default=True, help="Head dimension d.")
 @click.option("--heads", type=int, default=1, show_default=True, help="Query heads.")
@@ -21,9 +48,16 @@ from workloads.errors import SpecError
 @click.option("--design", type=click.Choice(DESIGNS), default="flashattention2", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-def attention(seq_len, head_dim, heads, kv_heads, batch, bytes_per_element, causal, buffer_kib,
+def attention(model, seq_len, head_dim, heads, kv_heads, batch, bytes_per_element, causal, buffer_kib,
               design, fmt):
-    """Search the tiling of DESIGN for one attention layer; report exact off-chip traffic."""
+    """Search the tiling of DESIGN for one attention layer; report exact off-chip traffic.
+
+    With --model, simulate the layer on the FuseMax-style array (cycles, energy, utilization)."""
+    if model is not None:
+        if buffer_kib < 1:
+            raise SpecError(f"--buffer-kib must be positive, got {buffer_kib}")
+        _array_report(model, seq_len, design, buffer_kib, batch, fmt)
+        return
     layer = AttentionLayer(n_q=seq_len, n_kv=seq_len, head_dim=head_dim, heads=heads,
                            kv_heads=kv_heads, batch=batch, bytes_per_element=bytes_per_element,
                            causal=causal)
