@@ -93,13 +93,11 @@ def synth(unit_name: str, target: str, params: tuple[str, ...], seeds: int, swee
     get_target(target)
     base = parse_param_args(params)
     points = [{**base, **point} for point in unit.sweep] if sweep else [base]
-    results = []
     for i, point in enumerate(points, 1):
         start = time.perf_counter()
         click.echo(f"[{i}/{len(points)}] {unit_name} {unit.resolve(point)} on {target}, {seeds} seed(s) ...")
         result = synthesize(unit_name, point, target, seeds=seeds, freq_mhz=freq_mhz)
         click.echo(f"  {result.line()} [{time.perf_counter() - start:.0f} s]")
-        results.append(result)
-    table = update_csv(results, Path(out_dir) / "synth.csv")
-    png = plot(table, Path(out_dir) / "synth.png")
+        table = update_csv([result], Path(out_dir) / "synth.csv")
+        png = plot(table, Path(out_dir) / "synth.png")
     click.echo(f"table: {Path(out_dir) / 'synth.csv'}  plot: {png}")

@@ -19,7 +19,6 @@ Pipeline (three register stages, one score per cycle, rows back to back):
 """
 from __future__ import annotations
 
-import math
 import random
 from typing import Mapping
 

@@ -23,7 +23,7 @@ def test_cosim_10k_random_and_edge_cases_4_lanes(tmp_path):
 
 
 def test_cosim_16_lanes_aim_width(tmp_path):
-    report = run_cosim(UNIT, UNIT.resolve({"lanes": 16}), vectors=1_500, seed=7,
+    report = run_cosim(UNIT, UNIT.resolve({"lanes": 16}), vectors=500, seed=7,
                        vcd_on_failure=tmp_path / "bank_mac16_fail.vcd")
     _check(report)
 
