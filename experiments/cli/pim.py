@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 import click
-import yaml
+
+from experiments import schema
 
 from sim.pim.reproduce import reproduce, write_outputs
 from workloads import get_model
@@ -14,12 +15,13 @@ from workloads.errors import SpecError
 
 
 def load_experiment(path: Path) -> tuple[list[str], int]:
+    """Models and tokens of a `pim` sweep file (validated by the sweep schema): seq_len[0] is the tokens."""
     if not path.is_file():
         raise SpecError(f"{path}: experiment file not found")
-    raw = yaml.safe_load(path.read_text())
-    if not isinstance(raw, dict) or "models" not in raw or "tokens" not in raw:
-        raise SpecError(f"{path}: expected keys models and tokens")
-    return [str(m) for m in raw["models"]], int(raw["tokens"])
+    exp, _ = schema.load(path)
+    if exp.family != "pim":
+        raise SpecError(f"{path}: family is {exp.family!r}, expected pim")
+    return list(exp.workloads.models), int(exp.workloads.seq_len[0])
 
 
 @click.command("pim")

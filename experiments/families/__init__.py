@@ -18,6 +18,7 @@ from workloads.errors import SpecError
 
 _FAMILIES: dict[str, str] = {
     "roofline": "experiments.families.roofline",
+    "pim": "experiments.families.pim",
 }
 
 

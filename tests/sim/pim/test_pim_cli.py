@@ -42,3 +42,16 @@ def test_eager_kernel_rule_on_gpt2_layer():
     names = ["L0.N1.MU", "L0.N1.XC", "L0.N1.VAR", "L0.N1.XN", "L0.N1.XG", "L0.N1.Y",
              "L0.Q_mm", "L0.Q", "L0.QK", "L0.X1"]
     assert kernel_ids(names) == ["L0.N1.LN"] * 6 + ["L0.Q_mm", "L0.Q_mm", "L0.QK", "L0.X1"]
+
+
+def test_pim_family_is_registered_and_the_yaml_validates():
+    from experiments import schema
+    from experiments.families import get_family
+    from experiments.space import Point
+
+    exp, _ = schema.load("experiments/pim_gpt.yaml")
+    assert exp.family == "pim" and exp.workloads.seq_len == [1024]
+    ev = get_family("pim").evaluate(Point("pim", "pim-gpt", {"model": "gpt2", "seq_len": 32, "layers": 1},
+                                          {"channels": 8}))
+    assert set(ev.metrics) == set(get_family("pim").metrics)
+    assert abs(ev.rows["latency_s"].sum() - ev.metrics["latency_s"]) < 1e-12
