@@ -81,6 +81,7 @@ class Evaluator:
         self.store, self.engine, self.progress = store, engine, progress
         self.chunk_size, self.jobs = chunk_size, jobs
         self.done = store.done_ids()
+        self._metrics: dict[str, dict] = {}
         self.computed = 0
         self.skipped = 0
 
@@ -104,9 +105,10 @@ class Evaluator:
             for point, pid, metrics, rows in results:
                 self.store.write(point, pid, metrics, rows)
                 self.done.add(pid)
+                self._metrics[pid] = metrics
                 self.computed += 1
             self.progress.advance(len(results))
-        return {p.id: self.store.read_meta(p.id)["metrics"] for p in points}
+        return {p.id: self._metrics.get(p.id) or self.store.read_meta(p.id)["metrics"] for p in points}
 
 
 def _run_name(path: Path, exp) -> str:
