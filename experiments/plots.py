@@ -115,17 +115,22 @@ def roofline(spec, rows: pd.DataFrame, title: str, path: Path) -> Path:
 
 def sensitivity(points: pd.DataFrame, params: list[str], objectives: list[str], title: str, path: Path) -> Path:
     """For each swept parameter, the best (min over the other parameters) and median objective."""
-    params = [p for p in params if p in points.columns and pd.api.types.is_numeric_dtype(points[p])]
-    params = params or [c for c in points.columns if c.startswith("param_")][:1]
-    nr, nc = max(len(objectives), 1), max(len(params), 1)
+    params = [p for p in params if p in points.columns] or ["point_id"]
+    nr, nc = max(len(objectives), 1), len(params)
     fig, axes = plt.subplots(nr, nc, figsize=(3.2 * nc, 2.6 * nr), squeeze=False)
     for i, obj in enumerate(objectives):
         for j, par in enumerate(params):
             ax = axes[i][j]
             g = points.groupby(par)[obj]
-            ax.plot(g.min().index, g.min().to_numpy(), "-o", ms=3, label="best")
-            ax.plot(g.median().index, g.median().to_numpy(), "--", lw=1, label="median")
-            _log_if_wide(ax, "x", g.min().index)
+            best, median = g.min(), g.median()
+            numeric = pd.api.types.is_numeric_dtype(points[par])
+            xs = best.index.to_numpy(float) if numeric else np.arange(len(best))
+            ax.plot(xs, best.to_numpy(), "-o", ms=3, label="best")
+            ax.plot(xs, median.to_numpy(), "--", lw=1, label="median")
+            if numeric:
+                _log_if_wide(ax, "x", xs)
+            else:
+                ax.set_xticks(xs, [str(v) for v in best.index], rotation=45, fontsize=7)
             _log_if_wide(ax, "y", points[obj])
             ax.set_xlabel(label(par), fontsize=8)
             ax.set_ylabel(label(obj), fontsize=8)
