@@ -4,11 +4,13 @@ Both blocks implement the reference policy: flush-to-zero of subnormal inputs an
 whose rounded exponent underflows, unsigned (+0) zeros, signed infinities on overflow, IEEE NaN
 rules with the canonical NaN 0x7FC00000, and round-to-nearest-even.
 
-The adder is the textbook single-path design (e.g. Muller et al., *Handbook of Floating-Point
-Arithmetic*, 2nd ed., section 7.3): order the operands by magnitude, align the smaller significand
-with a right shift that keeps guard, round and sticky bits, add or subtract, normalise (one right
-shift on carry-out, or a logarithmic leading-zero shifter), round to nearest even and renormalise
-on round-up carry. Each function adds its logic to `m.d.comb` and returns the result signal.
+The adder is the textbook single-path design (see e.g. Muller et al., *Handbook of
+Floating-Point Arithmetic*, 2nd ed., 2018): order the operands by magnitude, align the smaller
+significand with a right shift that keeps guard, round and sticky bits, add or subtract,
+normalise (one right shift on carry-out, or a left shift by the leading-zero count from a
+priority encoder), round to nearest even and renormalise on round-up carry. Each function adds
+its few named intermediate signals to `m.d.comb` and returns the result as an expression, to be
+registered by the caller.
 """
 from __future__ import annotations
 

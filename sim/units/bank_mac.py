@@ -1,7 +1,7 @@
 """Reference model of the in-bank BF16 MAC of a PIM DRAM (the spec of `hw/units/bank_mac.py`).
 
 Hardware modelled: the per-bank processing unit of a PIM DRAM. SK hynix's AiM (GDDR6-AiM;
-Lee et al., ISSCC 2022, and Hot Chips 33, 2021) places 16 BF16 multipliers per bank, fed by one
+Lee et al., ISSCC 2022, and SK hynix's Hot Chips talk on AiM) places 16 BF16 multipliers per bank, fed by one
 256-bit column access (16 BF16 weights) and 16 vector elements from a global buffer, followed by
 an adder tree and an accumulator. Samsung's HBM-PIM (Lee et al., ISCA 2021, "Hardware
 Architectures and Software Stack for PIM Based on Commercial DRAM Technology") likewise consumes
