@@ -9,18 +9,42 @@ from mappers.attention import DESIGNS, AttentionLayer, search_design, traffic_bo
 from workloads.errors import SpecError
 
 
-def _array_report(model, seq_len, design, buffer_kib, batch, fmt):
+def _paper_report(model, seq_len, design, batch, fmt):
+    from sim.attention_array.paper import paper_model
+    r = paper_model(design, model, seq_len, batch=batch)
+    row = {"model": model, "seq_len": seq_len, "design": design, "batch": batch, "mode": "paper",
+           "cycles": r.cycles, "seconds": r.seconds, "energy_pj": r.energy_pj,
+           "end_to_end_cycles": r.end_to_end_cycles,
+           "end_to_end_energy_pj": r.end_to_end_energy_pj, "traffic_bytes": r.traffic_bytes,
+           "util_2d": r.util_2d, "util_1d": r.util_1d, "per_einsum_cycles": r.per_einsum_cycles}
+    if fmt == "json":
+        click.echo(json.dumps(row, indent=2))
+        return
+    click.echo(f"{model} N={seq_len} {design} (paper mode): {r.cycles:,.0f} cycles "
+               f"({r.seconds:.4g} s), {r.energy_pj / 1e12:.4g} J; end to end "
+               f"{r.end_to_end_cycles:,.0f} cycles")
+    click.echo(f"traffic {r.traffic_bytes:,.0f} B; utilization 2D {r.util_2d:.3f}  1D {r.util_1d:.3f}")
+
+
+def _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode="cycle"):
     from sim.attention_array import FUSEMAX, simulate_model
+    from workloads.models import get_model
+    get_model(model)
     if design not in ("unfused", "flat", "flashattention2", "fusemax"):
         raise SpecError(f"--model runs the array model, which has no design {design!r}")
+    if mode == "paper":
+        _paper_report(model, seq_len, design, batch, fmt)
+        return
     r = simulate_model(design, model, seq_len, batch=batch, arch=FUSEMAX.with_buffer(buffer_kib * 1024))
+    traffic = r.mapping.traffic
     row = {"model": model, "seq_len": seq_len, "design": design, "batch": batch,
            "q_tile": r.mapping.q_tile, "kv_tile": r.mapping.kv_tile, "cycles": r.cycles,
            "seconds": r.seconds, "energy_pj": r.energy_pj, "end_to_end_cycles": r.end_to_end_cycles,
            "end_to_end_energy_pj": r.end_to_end_energy_pj, "traffic_bytes": r.traffic_bytes,
            "lower_bound_bytes": r.lower_bound_bytes,
            "ratio_to_lower_bound": r.traffic_bytes / r.lower_bound_bytes,
-           "util_2d": r.util_2d, "util_1d": r.util_1d,
+           "util_2d": r.util_2d, "util_1d": r.util_1d, "mode": "cycle",
+           "read_bytes": dict(traffic.read_bytes), "write_bytes": dict(traffic.write_bytes),
            "stages": [{"stage": s.stage, "cycles": s.cycles, "util_2d": s.util_2d,
                        "util_1d": s.util_1d} for s in r.stages]}
     if fmt == "json":
@@ -30,6 +54,9 @@ def _array_report(model, seq_len, design, buffer_kib, batch, fmt):
                f"{r.energy_pj / 1e12:.4g} J; end to end {r.end_to_end_cycles:,d} cycles")
     click.echo(f"traffic {r.traffic_bytes:,d} B; lower bound {r.lower_bound_bytes:,.0f} B; "
                f"ratio {row['ratio_to_lower_bound']:.3f}")
+    for tensor in sorted(set(traffic.read_bytes) | set(traffic.write_bytes)):
+        click.echo(f"  {tensor:>2}  read {traffic.read_bytes.get(tensor, 0):>16,d} B"
+                   f"  write {traffic.write_bytes.get(tensor, 0):>16,d} B")
     click.echo(f"utilization 2D {r.util_2d:.3f}  1D {r.util_1d:.3f}")
     for s in r.stages:
         click.echo(f"  {s.stage:>9}: {s.cycles:,d} cycles  2D {s.util_2d:.3f}  1D {s.util_1d:.3f}")
@@ -37,27 +64,50 @@ def _array_report(model, seq_len, design, buffer_kib, batch, fmt):
 
 @click.command("attention")
 @click.option("--model", default=None, help="Model preset (e.g. fusemax-bert): run the array model.")
-@click.option("--seq-len", type=int, required=True, help="Query and key/value length N (tokens).")
+@click.option("--seq-len", type=int, default=None, help="Query and key/value length N (tokens).")
 @click.option("--head-dim", type=int, default=128, show_default=True, help="Head dimension d.")
 @click.option("--heads", type=int, default=1, show_default=True, help="Query heads.")
 @click.option("--kv-heads", type=int, default=None, help="K/V heads (GQA); default = heads.")
-@click.option("--batch", type=int, default=1, show_default=True)
+@click.option("--batch", type=int, default=None,
+              help="Batch; default 64 with --model fusemax-* (the FuseMax workloads), else 1.")
 @click.option("--bytes-per-element", type=int, default=2, show_default=True)
 @click.option("--causal/--no-causal", default=False, show_default=True)
-@click.option("--buffer-kib", type=int, required=True, help="On-chip buffer size in KiB.")
+@click.option("--buffer-kib", type=int, default=None,
+              help="On-chip buffer size in KiB (default 16384 with --model).")
 @click.option("--design", type=click.Choice(DESIGNS), default="flashattention2", show_default=True)
+@click.option("--mode", type=click.Choice(["cycle", "paper"]), default="cycle", show_default=True,
+              help="With --model: cycle-level model, or the FuseMax artifact's accounting.")
+@click.option("--reproduce", "reproduce_dir", default=None,
+              help="Run FuseMax's evaluation grid (experiments/fusemax.yaml) in --mode; write "
+                   "CSV, summary and plots to this directory.")
+@click.option("--grid", default="experiments/fusemax.yaml", show_default=True,
+              help="Grid file for --reproduce.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def attention(model, seq_len, head_dim, heads, kv_heads, batch, bytes_per_element, causal, buffer_kib,
-              design, fmt):
+              design, mode, reproduce_dir, grid, fmt):
     """Search the tiling of DESIGN for one attention layer; report exact off-chip traffic.
 
-    With --model, simulate the layer on the FuseMax-style array (cycles, energy, utilization)."""
+    With --model, simulate the layer on the FuseMax-style array (cycles, energy, utilization;
+    --mode paper follows the FuseMax artifact's accounting). With --reproduce DIR, run FuseMax's
+    evaluation grid and write results_<mode>.csv, summary_<mode>.yaml and plots_<mode>/."""
+    if reproduce_dir is not None:
+        from sim.attention_array.reproduce import format_summary, load_grid, reproduce
+        for line in format_summary(reproduce(load_grid(grid), reproduce_dir, mode)):
+            click.echo(f"[{mode}] {line}")
+        return
+    if seq_len is None:
+        raise SpecError("--seq-len is required")
+    if batch is None:
+        batch = 64 if model is not None and model.startswith("fusemax-") else 1
     if model is not None:
+        buffer_kib = 16384 if buffer_kib is None else buffer_kib
         if buffer_kib < 1:
             raise SpecError(f"--buffer-kib must be positive, got {buffer_kib}")
-        _array_report(model, seq_len, design, buffer_kib, batch, fmt)
+        _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode)
         return
+    if buffer_kib is None:
+        raise SpecError("--buffer-kib is required")
     layer = AttentionLayer(n_q=seq_len, n_kv=seq_len, head_dim=head_dim, heads=heads,
                            kv_heads=kv_heads, batch=batch, bytes_per_element=bytes_per_element,
                            causal=causal)

@@ -1,10 +1,15 @@
-"""FuseMax's evaluation on the array model: speedup and energy of FuseMax over FLAT and unfused,
-attention only and end to end, geometric means over workloads × sequence lengths; plots.
+"""FuseMax's evaluation: speedup and energy of FuseMax over its baselines, attention only and end
+to end, arithmetic means over workloads × sequence lengths (as the artifact's figure notebook
+averages; geometric means are reported beside them); CSV and plots.
 
-Run: ``.venv/bin/python -m sim.attention_array.reproduce experiments/fusemax.yaml reports/fusemax``.
+``mode="paper"`` uses ``paper.py`` (the artifact's accounting; FLAT and FuseMax only),
+``mode="cycle"`` the cycle-level ``model.py``.
+Run: ``einspace attention --reproduce reports/fusemax --mode paper`` or
+``.venv/bin/python -m sim.attention_array.reproduce experiments/fusemax.yaml reports/fusemax [paper|cycle]``.
 """
 from __future__ import annotations
 
+import csv
 import math
 import sys
 from pathlib import Path
@@ -12,7 +17,9 @@ from pathlib import Path
 import yaml
 
 from sim.attention_array.arch import FUSEMAX
-from sim.attention_array.model import simulate_model
+from mappers.attention import traffic_bound
+from sim.attention_array.model import layer_for, simulate_model
+from sim.attention_array.paper import PAPER_DESIGNS, paper_model
 from workloads.errors import SpecError
 
 
@@ -25,90 +32,136 @@ def load_grid(path: str | Path) -> dict:
     return grid
 
 
-def run_grid(grid: dict) -> list[dict]:
+MODES = ("paper", "cycle")
+
+
+def designs_for(grid: dict, mode: str) -> list[str]:
+    if mode not in MODES:
+        raise SpecError(f"unknown mode {mode!r}; choose paper or cycle")
+    return [d for d in grid["designs"] if mode == "cycle" or d in PAPER_DESIGNS]
+
+
+def run_grid(grid: dict, mode: str = "cycle") -> list[dict]:
     rows = []
+    sim = paper_model if mode == "paper" else simulate_model
     for model in grid["workloads"]:
         for n in grid["seq_lens"]:
-            res = {d: simulate_model(d, model, n, batch=grid.get("batch", 64))
-                   for d in grid["designs"]}
+            res = {d: sim(d, model, n, batch=grid.get("batch", 64))
+                   for d in designs_for(grid, mode)}
             for d, r in res.items():
                 rows.append({"model": model, "seq_len": n, "design": d, "cycles": r.cycles,
                              "e2e_cycles": r.end_to_end_cycles, "energy_pj": r.energy_pj,
                              "e2e_energy_pj": r.end_to_end_energy_pj, "util_2d": r.util_2d,
                              "util_1d": r.util_1d, "traffic_bytes": r.traffic_bytes,
-                             "lower_bound_bytes": r.lower_bound_bytes})
+                             "lower_bound_bytes": getattr(r, "lower_bound_bytes", None)
+                             or traffic_bound(layer_for(model, n, grid.get("batch", 64)),
+                                              FUSEMAX.buffer_bytes).lower_bound_bytes})
     return rows
 
 
 def summary(rows: list[dict], baseline: str, target: str = "fusemax") -> dict:
-    """Geometric means of speedup (baseline cycles / target cycles) and energy (target / baseline)."""
+    """Arithmetic means (the paper's averaging) of speedup (baseline cycles / target cycles) and
+    energy (target / baseline); geometric means under ``*_geomean``."""
     key = {(r["model"], r["seq_len"], r["design"]): r for r in rows}
     pts = [(k[0], k[1]) for k in key if k[2] == target]
     def gm(vals):
         return math.exp(sum(math.log(v) for v in vals) / len(vals))
+
+    def am(vals):
+        return sum(vals) / len(vals)
     out = {}
     for tag, c, e in (("attention", "cycles", "energy_pj"), ("end_to_end", "e2e_cycles",
                                                              "e2e_energy_pj")):
-        out[tag] = {
-            "speedup": gm([key[p + (baseline,)][c] / key[p + (target,)][c] for p in pts]),
-            "energy_ratio": gm([key[p + (target,)][e] / key[p + (baseline,)][e] for p in pts])}
+        sp = [key[p + (baseline,)][c] / key[p + (target,)][c] for p in pts]
+        en = [key[p + (target,)][e] / key[p + (baseline,)][e] for p in pts]
+        out[tag] = {"speedup": am(sp), "energy_ratio": am(en),
+                    "speedup_geomean": gm(sp), "energy_ratio_geomean": gm(en)}
     return out
 
 
-def plots(rows: list[dict], grid: dict, outdir: Path) -> None:
+def plots(rows: list[dict], grid: dict, outdir: Path, mode: str = "cycle") -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     outdir.mkdir(parents=True, exist_ok=True)
     key = {(r["model"], r["seq_len"], r["design"]): r for r in rows}
+    designs = designs_for(grid, mode)
+    first = grid["workloads"][0]
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for m in grid["workloads"]:
-        for base in ("flat", "unfused"):
+        for base in [d for d in ("flat", "unfused") if d in designs]:
             ax.plot(grid["seq_lens"], [key[(m, n, base)]["cycles"] / key[(m, n, "fusemax")]["cycles"]
                                        for n in grid["seq_lens"]], marker="o",
                     ls="-" if base == "flat" else "--", label=f"{m} vs {base}")
     ax.set_xscale("log", base=2); ax.set_yscale("log")
     ax.set_xlabel("sequence length (tokens)"); ax.set_ylabel("attention speedup of FuseMax (×)")
-    ax.set_title("FuseMax attention speedup vs sequence length"); ax.legend(fontsize=7)
+    ax.set_title(f"FuseMax attention speedup vs sequence length ({mode} mode)"); ax.legend(fontsize=7)
     fig.tight_layout(); fig.savefig(outdir / "speedup_vs_seq_len.png", dpi=120); plt.close(fig)
     fig, axs = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for ax, arr in zip(axs, ("util_2d", "util_1d")):
-        for d in grid["designs"]:
-            ax.plot(grid["seq_lens"], [key[("fusemax-bert", n, d)][arr] for n in grid["seq_lens"]],
+        for d in designs:
+            ax.plot(grid["seq_lens"], [key[(first, n, d)][arr] for n in grid["seq_lens"]],
                     marker="o", label=d)
         ax.set_xscale("log", base=2); ax.set_xlabel("sequence length (tokens)")
-        ax.set_title(f"{arr.replace('util_', '').upper()} array utilization, BERT")
+        ax.set_title(f"{arr.replace('util_', '').upper()} array utilization, {first} ({mode})")
         ax.legend()
     axs[0].set_ylabel("utilization (fraction of peak)")
     fig.tight_layout(); fig.savefig(outdir / "utilization.png", dpi=120); plt.close(fig)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     kibs = grid.get("buffer_kib_sweep", [1024, 4096, 16384])
+    n_sweep = grid.get("buffer_sweep_seq_len", 65536)
     for d in grid["designs"]:
         ratios = []
         for kib in kibs:
-            r = simulate_model(d, "fusemax-bert", 65536, arch=FUSEMAX.with_buffer(kib * 1024))
+            r = simulate_model(d, first, n_sweep, batch=grid.get("batch", 64),
+                               arch=FUSEMAX.with_buffer(kib * 1024))
             ratios.append(r.traffic_bytes / r.lower_bound_bytes)
         ax.plot(kibs, ratios, marker="o", label=d)
     ax.set_xscale("log", base=2); ax.set_yscale("log")
     ax.set_xlabel("global buffer (KiB)"); ax.set_ylabel("off-chip traffic ÷ lower bound")
-    ax.set_title("Traffic over the I/O lower bound, BERT, N = 64K"); ax.legend()
+    ax.set_title(f"Traffic over the I/O lower bound (cycle-model mappings), {first}, N = {n_sweep}")
+    ax.legend()
     fig.tight_layout(); fig.savefig(outdir / "traffic_vs_buffer.png", dpi=120); plt.close(fig)
+
+
+def reproduce(grid: dict, outdir: str | Path, mode: str = "paper", with_plots: bool = True
+              ) -> dict:
+    """Run the grid in ``mode``; write ``results_<mode>.csv``, ``summary_<mode>.yaml`` and plots
+    (``*_<mode>.png``) under ``outdir``; return the summaries."""
+    outdir = Path(outdir)
+    rows = run_grid(grid, mode)
+    outdir.mkdir(parents=True, exist_ok=True)
+    with open(outdir / f"results_{mode}.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    bases = [b for b in ("flat", "unfused") if b in designs_for(grid, mode)]
+    summ = {f"vs_{b}": summary(rows, b) for b in bases}
+    with open(outdir / f"summary_{mode}.yaml", "w") as fh:
+        yaml.safe_dump({"mode": mode, **summ}, fh, sort_keys=False)
+    if with_plots:
+        plot_dir = outdir / f"plots_{mode}"
+        plots(rows, grid, plot_dir, mode)
+    return summ
+
+
+def format_summary(summ: dict) -> list[str]:
+    out = []
+    for name, s in summ.items():
+        a, e = s["attention"], s["end_to_end"]
+        out.append(f"{name}: attention {a['speedup']:.2f}x, energy {100 * a['energy_ratio']:.0f}%; "
+                   f"end-to-end {e['speedup']:.2f}x, energy {100 * e['energy_ratio']:.0f}% "
+                   f"(arithmetic means; geometric {a['speedup_geomean']:.2f}x / "
+                   f"{e['speedup_geomean']:.2f}x)")
+    return out
 
 
 def main(argv: list[str]) -> None:
     grid = load_grid(argv[0] if argv else "experiments/fusemax.yaml")
     outdir = Path(argv[1] if len(argv) > 1 else "reports/fusemax")
-    rows = run_grid(grid)
-    outdir.mkdir(parents=True, exist_ok=True)
-    with open(outdir / "results.yaml", "w") as fh:
-        yaml.safe_dump({"rows": rows, "vs_flat": summary(rows, "flat"),
-                        "vs_unfused": summary(rows, "unfused")}, fh, sort_keys=False)
-    for base in ("flat", "unfused"):
-        s = summary(rows, base)
-        print(f"vs {base}: attention {s['attention']['speedup']:.2f}x, energy "
-              f"{100 * s['attention']['energy_ratio']:.0f}%; end-to-end "
-              f"{s['end_to_end']['speedup']:.2f}x, energy {100 * s['end_to_end']['energy_ratio']:.0f}%")
-    plots(rows, grid, outdir)
+    for mode in (argv[2:] or list(MODES)):
+        for line in format_summary(reproduce(grid, outdir, mode)):
+            print(f"[{mode}] {line}")
 
 
 if __name__ == "__main__":

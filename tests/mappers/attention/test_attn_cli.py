@@ -27,3 +27,42 @@ def test_attn_cli_text_and_bad_buffer():
     assert "lower bound" in out.output and "ratio" in out.output
     bad = runner.invoke(attention, ["--seq-len", "2048", "--buffer-kib", "1"])
     assert bad.exit_code != 0
+
+
+def _run(argv, capsys):
+    from experiments.cli import main
+    code = main(["attention", *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_attn_cli_model_json_keys_and_batch_default(capsys):
+    code, out, _ = _run(["--model", "fusemax-bert", "--seq-len", "4096", "--design", "fusemax",
+                         "--format", "json"], capsys)
+    assert code == 0
+    row = json.loads(out)
+    assert row["batch"] == 64 and row["mode"] == "cycle"
+    for key in ("cycles", "energy_pj", "end_to_end_cycles", "traffic_bytes", "lower_bound_bytes",
+                "util_2d", "util_1d", "stages", "read_bytes", "write_bytes"):
+        assert key in row
+    assert row["traffic_bytes"] == sum(row["read_bytes"].values()) + sum(row["write_bytes"].values())
+
+
+def test_attn_cli_model_paper_mode(capsys):
+    code, out, _ = _run(["--model", "fusemax-bert", "--seq-len", "1024", "--design", "flat",
+                         "--mode", "paper", "--format", "json"], capsys)
+    assert code == 0
+    row = json.loads(out)
+    assert row["mode"] == "paper" and row["batch"] == 64
+    # 1D-bound: 4 softmax Einsums × 64·12·1024² pairs / 256 PEs (stable_softmax.py accounting).
+    assert row["cycles"] == 4 * 64 * 12 * 1024 * 1024 / 256
+
+
+def test_attn_cli_model_bad_design_and_model_one_line_exit_2(capsys):
+    for argv in (["--model", "fusemax-bert", "--seq-len", "1024", "--design", "flat",
+                  "--mode", "paper", "--batch", "1", "--design", "unfused"],
+                 ["--model", "no-such-model", "--seq-len", "1024", "--design", "fusemax"],
+                 ["--model", "fusemax-bert", "--seq-len", "1024", "--design", "nope"]):
+        code, _, err = _run(argv, capsys)
+        assert code == 2, argv
+        assert len(err.strip().splitlines()) == 1, err
