@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # pytest workers: both cores by default; override with `make test JOBS=1`.
 JOBS   ?= 2
 
-.PHONY: setup demo test test-slow bench clean
+.PHONY: setup chromium demo test test-slow bench clean
 
 setup: $(STAMP)
 
@@ -21,10 +21,16 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(VENV)/bin/einspace lower gpt2 --phase decode --seq-len 1024
 
-test: setup
+# Headless Chromium renders the HTML report in the tests (Debian's package, root needed).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
+	  echo "chromium not installed: the report's browser test will skip"
+
+test: setup chromium
 	$(PY) -m pytest -q -n $(JOBS) -m "not slow"
 
-test-slow: setup
+test-slow: setup chromium
 	$(PY) -m pytest -q -n $(JOBS) -m slow
 
 bench: setup
