@@ -1,44 +1,81 @@
 """PIM-GPT reproduction: latency and energy per decode token, and ratios over GPU/CPU baselines.
 
-Per-token PIM latency is simulated by the fast engine (proven equal to the event-driven one) at
-kv lengths 1, T/2 and T and averaged over the T tokens with the trapezoid rule (attention work is
-linear in the kv length; the weight work does not depend on it). Energy per token: in-bank MACs
-(banks x lanes x mac_pj per MAC_AB), in-bank column reads, row activations, bus bursts of WR_GB /
-RD_MAC / cache appends at the GDDR6 I/O energy, and ASIC power x ASIC time. Baselines, both on the
-cascade lowered at kv length T (`sim.pim.baselines`): the ideal roofline and the eager-framework
-model (per-kernel max(roofline, dispatch overhead)).
+The T-token decode is simulated token by token as one continuous command stream: token t attends
+over kv length t (1..T), and the channels' state -- open rows, bounds, refresh due cycles (the
+absolute tREFI cadence) -- carries from one token into the next. The default engine is the
+analytic path (`sim.pim.analytic.AnalyticRunner`, proven equal to `run_fast` and `run_event`);
+``engine="fast"`` / ``"event"`` run the same continuous stream on the old engines (verification,
+small T only), ``"sampled"`` is the former estimate (independent tokens at kv 1, T/2, T on
+`run_fast`, trapezoid rule). Per-token figures are the means over the T tokens. Energy: in-bank
+MACs (banks x lanes x mac_pj per MAC_AB), in-bank column reads, row activations, bus bursts of
+WR_GB / RD_MAC / cache appends at the GDDR6 I/O energy, and ASIC power x ASIC time. Baselines,
+both on the cascade lowered at kv length T (`sim.pim.baselines`): the ideal roofline and the
+eager-framework model (per-kernel max(roofline, dispatch overhead)).
+
+Run: ``einspace pim --reproduce reports/pim_gpt`` or
+``.venv/bin/python -m sim.pim.reproduce OUT_DIR [--engine analytic|fast|event|sampled]
+[--tokens T] [--models m1,m2]``.
 """
 from __future__ import annotations
 
+import argparse
 import csv
+import dataclasses
 from pathlib import Path
 
 from mappers.pim import map_decode
 from sim import roofline
+from sim.pim.analytic import AnalyticRunner
 from sim.pim.baselines import BASELINES, DISPATCH_OVERHEAD_S, eager_decode
-from sim.pim.engine import run_event, run_fast
+from sim.pim.engine import RunResult, run_event, run_fast
 from sim.pim.spec import PimSystem
+from sim.pim.stream import PimStep
 from workloads import lower
 
 BREAKDOWN = ("pim_mac_ms", "asic_ms", "data_movement_ms", "refresh_ms")
+ENGINES = ("analytic", "fast", "event", "sampled")
 # PIM-GPT (arXiv:2310.09385 v1 abstract): speedup over GPU 41-137x, over CPU 631-1074x.
 PAPER_SPEEDUP = {"gpu": (41.0, 137.0), "cpu": (631.0, 1074.0)}
 
 
-def token_run(plan, kv_len: int, engine: str = "fast"):
+class DecodeSteps:
+    """`plan.steps(kv)` with the kv-independent steps (weight GEMVs, the KV append, non-attention
+    ASIC work) built once and shared by every token; only score/context tiles and the attention
+    ASIC steps are rebuilt per kv, by the mapper's own `steps` on the kv-dependent rows."""
+
+    def __init__(self, plan) -> None:
+        t = plan.table
+        kv_dep = ((t.unit == "pim") & t.pim_kind.isin(["score", "context"])) | (
+            (t.unit == "asic") & t.attention.astype(bool))
+        self.template = plan.steps(1)
+        self.positions = [i for i, d in enumerate(kv_dep) if d]
+        self.sub = dataclasses.replace(plan, table=t[kv_dep.values])
+
+    def __call__(self, kv_len: int) -> list:
+        steps = list(self.template)
+        for i, s in zip(self.positions, self.sub.steps(kv_len)):
+            steps[i] = s
+        return steps
+
+
+def token_run(plan, kv_len: int, engine: str = "analytic"):
+    """One decode token from an idle system (cycle 0) on the named engine."""
     steps = plan.steps(kv_len)
     std = plan.system.standard
     if engine == "event":
         return run_event(std, steps, plan.system.channels, record=False)
-    return run_fast(std, steps, plan.system.channels)
+    if engine == "fast":
+        return run_fast(std, steps, plan.system.channels)
+    return AnalyticRunner(std, plan.system.channels).run(steps)
 
 
-def _energy_j(run, plan, system: PimSystem) -> float:
+def _energy_j(run, plan, system: PimSystem, tokens: int = 1) -> float:
+    """Energy of `run`, which covers `tokens` decode tokens (each appends to the KV cache)."""
     c = run.counts
     per_mac_ab = system.banks * system.lanes
     bits_burst = 32 * 8
     asic_s = sum(s.cycles for s in run.steps if s.kind == "asic") * system.standard.tck_ns * 1e-9
-    transfer_bytes = plan.table[plan.table.unit == "transfer"].bytes.sum()
+    transfer_bytes = plan.table[plan.table.unit == "transfer"].bytes.sum() * tokens
     pj = (c.get("MAC_AB", 0) * per_mac_ab * system.mac_pj
           + c.get("MAC_AB", 0) * system.banks * bits_burst * system.bank_read_pj_per_bit
           + c.get("ACT_AB", 0) * system.banks * system.act_pj_per_bank
@@ -61,22 +98,68 @@ def _breakdown(run, tck_ns: float) -> dict[str, float]:
     return {k: v * tck_ns * 1e-6 for k, v in out.items()}
 
 
-def reproduce(model: str, tokens: int, system: PimSystem | None = None) -> dict:
+def decode_runs(plan, tokens: int, engine: str = "analytic"):
+    """Yield one RunResult per token of a `tokens`-token decode run as one continuous stream.
+
+    `analytic` yields each token as it is simulated; `fast` / `event` simulate the concatenated
+    stream of all tokens in one call (exactly the same stream) and yield it once."""
+    std, channels = plan.system.standard, plan.system.channels
+    build = DecodeSteps(plan)
+    if engine == "analytic":
+        runner = AnalyticRunner(std, channels)
+        for kv in range(1, tokens + 1):
+            yield runner.run(build(kv))
+        return
+    steps = [s for kv in range(1, tokens + 1) for s in build(kv)]
+    if engine == "event":
+        yield run_event(std, steps, channels, record=False)
+    else:
+        yield run_fast(std, steps, channels)
+
+
+def decode_totals(plan, tokens: int, engine: str = "analytic") -> dict:
+    """Per-token means of a `tokens`-token decode: latency, energy and the latency breakdown."""
+    system = plan.system
+    tck = system.standard.tck_ns
+    if engine == "sampled":
+        kvs = [1, max(1, tokens // 2), tokens]
+        weights = [0.25, 0.5, 0.25]
+        runs = [token_run(plan, kv, "fast") for kv in kvs]
+        out = {"latency_ms_per_token": sum(w * r.cycles * tck * 1e-6 for w, r in zip(weights, runs)),
+               "energy_j_per_token": sum(w * _energy_j(r, plan, system)
+                                         for w, r in zip(weights, runs))}
+        parts = [_breakdown(r, tck) for r in runs]
+        for k in BREAKDOWN:
+            out[k] = sum(w * p[k] for w, p in zip(weights, parts))
+        return out
+    cycles, energy = 0, 0.0
+    parts = dict.fromkeys(BREAKDOWN, 0.0)
+    for run in decode_runs(plan, tokens, engine):
+        cycles += run.cycles
+        n = 1 if engine == "analytic" else tokens
+        energy += _energy_j(run, plan, system, n)
+        for k, v in _breakdown(run, tck).items():
+            parts[k] += v
+    out = {"latency_ms_per_token": cycles * tck * 1e-6 / tokens,
+           "energy_j_per_token": energy / tokens}
+    out.update({k: v / tokens for k, v in parts.items()})
+    return out
+
+
+def reproduce(model: str, tokens: int, system: PimSystem | None = None,
+              engine: str = "analytic") -> dict:
     """One row of the reproduction table for `model` generating `tokens` tokens."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     system = system or PimSystem()
     cascade = lower(model, "decode", seq_len=tokens)
     plan = map_decode(cascade, system)
-    tck = system.standard.tck_ns
-    kvs = [1, max(1, tokens // 2), tokens]
-    weights = [0.25, 0.5, 0.25]
-    runs = [token_run(plan, kv) for kv in kvs]
-    lat_ms = sum(w * r.cycles * tck * 1e-6 for w, r in zip(weights, runs))
-    energy = sum(w * _energy_j(r, plan, system) for w, r in zip(weights, runs))
-    parts = [_breakdown(r, tck) for r in runs]
+    totals = decode_totals(plan, tokens, engine)
+    lat_ms, energy = totals["latency_ms_per_token"], totals["energy_j_per_token"]
     row = {"model": model, "tokens": tokens, "latency_ms_per_token": lat_ms,
            "energy_j_per_token": energy}
     for k in BREAKDOWN:
-        row[k] = sum(w * p[k] for w, p in zip(weights, parts))
+        row[k] = totals[k]
     for name, spec in BASELINES.items():
         res = roofline.simulate(cascade, spec)
         eager = eager_decode(cascade, spec, DISPATCH_OVERHEAD_S[name])
@@ -133,3 +216,27 @@ def write_outputs(rows: list[dict], out_dir: Path) -> dict[str, Path]:
     fig.savefig(png_path, dpi=110)
     plt.close(fig)
     return {"csv": csv_path, "png": png_path}
+
+
+def main(argv: list[str] | None = None) -> None:
+    import time
+
+    ap = argparse.ArgumentParser(description="PIM-GPT reproduction table")
+    ap.add_argument("out_dir", type=Path)
+    ap.add_argument("--engine", choices=ENGINES, default="analytic")
+    ap.add_argument("--tokens", type=int, default=1024)
+    ap.add_argument("--models", default="gpt2,gpt2-medium,gpt2-large,gpt2-xl,gpt3-125m,gpt3-350m,"
+                    "gpt3-760m,gpt3-1.3b", help="comma-separated model names")
+    args = ap.parse_args(argv)
+    models, tokens = args.models.split(","), args.tokens
+    rows = []
+    for m in models:
+        t0 = time.perf_counter()
+        rows.append(reproduce(m, tokens, engine=args.engine))
+        print(f"{m}: {rows[-1]['latency_ms_per_token']:.4f} ms/token "
+              f"({time.perf_counter() - t0:.1f} s wall, {args.engine})", flush=True)
+    write_outputs(rows, args.out_dir)
+
+
+if __name__ == "__main__":
+    main()
