@@ -88,8 +88,9 @@ def _edges(total: int, block: int) -> np.ndarray:
 
 
 def tile_schedule(gemm: GemmShape, accel: AcceleratorSpec) -> dict[str, np.ndarray]:
-    """The steps of `gemm` on `accel` as arrays `compute_cycles`, `load_bytes`, `store_bytes`,
-    `array_steps` (batch elements run one after another)."""
+    """The steps of `gemm` on `accel` as arrays `compute_cycles`, `load_bytes` (=
+    `weight_load_bytes` + `input_load_bytes`), `store_bytes`, `array_steps` (batch elements run
+    one after another)."""
     att = gemm.is_attention
     blk = buffer_blocks(gemm, accel)
     wb, ib, ob = accel.static_bits(att) / 8, accel.act_bits / 8, accel.act_bits / 8
@@ -115,6 +116,8 @@ def tile_schedule(gemm: GemmShape, accel: AcceleratorSpec) -> dict[str, np.ndarr
     return {
         "compute_cycles": np.tile(comp, reps),
         "load_bytes": np.tile(w_load + i_load, reps),
+        "weight_load_bytes": np.tile(w_load, reps),
+        "input_load_bytes": np.tile(i_load, reps),
         "store_bytes": np.tile(store, reps),
         "array_steps": np.tile(arr, reps),
     }

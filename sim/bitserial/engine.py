@@ -65,3 +65,39 @@ def step_schedule(compute_cycles, load_bytes, store_bytes, bytes_per_cycle: floa
         stall_cycles=stall,
         drain_cycles=total - last_end,
     )
+
+
+def step_schedule_bus(compute_cycles, load_transfers, store_transfers, bus) -> CycleBreakdown:
+    """`step_schedule` with the bus timed by `bus.serve(start, transfers) -> end` (e.g. a
+    `sim.bitserial.dram_timing.DramBus`) instead of bytes / bandwidth. `load_transfers[i]` and
+    `store_transfers[i]` are sequences of (bytes, is_write) moved for step i, in bus order. The
+    stepping is the same as `step_schedule`'s; a test proves both equal on a linear bus."""
+    comp = np.asarray(compute_cycles, dtype=float).tolist()
+    n = len(comp)
+    if n == 0:
+        return CycleBreakdown(0, 0, 0.0, 0.0, 0.0)
+    load_end = bus.serve(0.0, load_transfers[0])
+    fill = load_end
+    comp_end_prev = fill
+    stall = 0.0
+    next_load_end = 0.0
+    for i in range(n):
+        start = comp_end_prev if comp_end_prev > load_end else load_end
+        if i:
+            stall += start - comp_end_prev
+        end = start + comp[i]
+        bus_free = load_end if load_end > comp_end_prev else comp_end_prev
+        work = (list(store_transfers[i - 1]) if i else []) + (list(load_transfers[i + 1]) if i + 1 < n else [])
+        next_load_end = bus.serve(bus_free, work)
+        comp_end_prev, load_end = end, next_load_end
+    last_end = comp_end_prev
+    bus_end = next_load_end if next_load_end > last_end else last_end
+    total = bus.serve(bus_end, store_transfers[n - 1])
+    compute = float(sum(comp))
+    return CycleBreakdown(
+        cycles=math.ceil(total - 1e-9),
+        compute_cycles=int(round(compute)),
+        fill_cycles=fill,
+        stall_cycles=stall,
+        drain_cycles=total - last_end,
+    )

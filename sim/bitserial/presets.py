@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import math
 
-from sim.bitserial.spec import AcceleratorSpec, BufferSpec, DramSpec, PESpec
+from dataclasses import replace
+
+from sim.bitserial.spec import AcceleratorSpec, BufferSpec, CommandDram, DramSpec, PESpec
 from sim.numerics.bitmod import FP3_EA_POS, FP4_ER_POS
 from sim.numerics.integer import int_format
 from sim.numerics.terms import term_cycles
@@ -85,8 +87,54 @@ def _check(kind: str, value: str, allowed) -> None:
         raise SpecError(f"{kind} {value!r} is not known; choose one of: {', '.join(allowed)}")
 
 
-def accelerator(accel: str, task: str, model: str) -> AcceleratorSpec:
-    """The paper's configuration of `accel` for `task` (discriminative|generative) on `model`."""
+PAPER_BUS_GBPS = 32.0  # 128-bit DDR bus, 2 transfers per 1 GHz cycle (ddr_128): 256 bit/ns
+
+
+def default_channels(standard: str) -> int:
+    """The power-of-two channel count whose peak bandwidth is closest (in ratio) to the paper's
+    256 bits per 1 GHz cycle = 32 GB/s; ties go to fewer channels. HBM2: 2 pseudo channels (one
+    128-bit legacy channel at 2 Gb/s/pin, tCK 1 ns: the paper's bus exactly); GDDR6: 1 x16
+    channel at 16 Gb/s/pin = 32 GB/s; DDR4-3200: 1 x64 channel = 25.6 GB/s; LPDDR5-6400: 2 x16
+    channels = 25.6 GB/s (peaks: `sim.dram` standards files)."""
+    from sim.dram import load_standard
+
+    org = load_standard(standard).organization
+    per_channel = org.bus_width_bits / 8 * org.data_rate_mtps / 1000
+    best = min(range(0, 8), key=lambda e: (abs(math.log(per_channel * 2**e / PAPER_BUS_GBPS)), e))
+    return 2**best
+
+
+def parse_dram(value) -> "str | CommandDram":
+    """The `dram:` switch of an accelerator: ``"bandwidth"`` (default), a standard name (with
+    `default_channels` and the bank-group-interleaving mapping RoRaBaCoBgCh, the one that
+    reaches about 92-96 % of peak on streams in docs/dram.md), or a mapping
+    ``{standard, channels, mapping}``."""
+    if value is None or value == "bandwidth":
+        return "bandwidth"
+    if isinstance(value, str):
+        from sim.dram import available_standards
+
+        if value not in available_standards():
+            raise SpecError(f"dram {value!r} is not known; choose one of: bandwidth, {', '.join(available_standards())}")
+        return CommandDram(value, default_channels(value), source="default_channels; mapping: docs/dram.md stream table")
+    if isinstance(value, CommandDram):
+        return value
+    if isinstance(value, dict):
+        unknown = set(value) - {"standard", "channels", "mapping"}
+        if unknown or "standard" not in value:
+            raise SpecError(f"dram: expected keys standard, channels, mapping; got {sorted(value)}")
+        std = value["standard"]
+        base = parse_dram(std)
+        channels = value.get("channels", base.channels)
+        if not isinstance(channels, int) or isinstance(channels, bool):
+            raise SpecError(f"dram channels {channels!r}: must be an integer")
+        return CommandDram(std, channels, value.get("mapping", base.mapping), base.source)
+    raise SpecError(f"dram {value!r}: use 'bandwidth', a standard name or {{standard, channels, mapping}}")
+
+
+def accelerator(accel: str, task: str, model: str, dram="bandwidth") -> AcceleratorSpec:
+    """The paper's configuration of `accel` for `task` (discriminative|generative) on `model`;
+    `dram` switches the DRAM model (`parse_dram`)."""
     _check("accelerator", accel, ACCELS)
     _check("task", task, TASKS)
     _check("model", model, MODELS)
@@ -104,7 +152,7 @@ def accelerator(accel: str, task: str, model: str) -> AcceleratorSpec:
         pe, bits = (PES["bitmod-3"], 3.0 + 8 / 128) if gen else (PES["bitmod-4"], 4.0 + 8 / 128)
     return AcceleratorSpec(
         name=accel, pe=pe, rows=rows, cols=cols, weight_buffer=buffer_512k(), input_buffer=buffer_512k(),
-        dram=ddr_128(), weight_bits=bits, source=PAPER,
+        dram=replace(ddr_128(), model=parse_dram(dram)), weight_bits=bits, source=PAPER,
     )
 
 

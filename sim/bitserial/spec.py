@@ -52,13 +52,46 @@ class BufferSpec:
 
 
 @dataclass(frozen=True)
+class CommandDram:
+    """Switch to the command-level DRAM model (`sim.dram`): a standard from
+    `sim/dram/standards`, a channel count (overriding the standard's own) and an address mapping
+    (`sim.dram.address`). The mapping's most significant field must be `Ro`, so that moving a
+    transfer by whole row stripes changes only its row index (see `sim.bitserial.dram_timing`).
+    Page policy open, all-bank refresh (the `einspace dram` defaults)."""
+
+    standard: str
+    channels: int
+    mapping: str = "RoRaBaCoBgCh"
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        from sim.dram import available_standards
+
+        if self.standard not in available_standards():
+            raise SpecError(f"DRAM standard {self.standard!r} is not known; choose one of: "
+                            f"bandwidth, {', '.join(available_standards())}")
+        if self.channels < 1 or self.channels & (self.channels - 1):
+            raise SpecError(f"DRAM channels {self.channels}: must be a power of two ≥ 1")
+        if not self.mapping.startswith("Ro"):
+            raise SpecError(f"DRAM mapping {self.mapping!r}: the row field Ro must be the most "
+                            "significant (e.g. RoRaBaCoBgCh, RoBaRaCoCh, RoCoBaBgRaCh)")
+
+
+@dataclass(frozen=True)
 class DramSpec:
-    """Off-chip memory as a bandwidth and an energy per bit (no command-level timing)."""
+    """Off-chip memory as a bandwidth and an energy per bit; `model` is "bandwidth" (that
+    model) or a `CommandDram` (the command-level model times and charges every transfer; the
+    bandwidth fields then serve only the `paper` accounting)."""
 
     bus_bits: int
     transfers_per_cycle: int
     energy_pj_per_bit: float
     source: str = ""
+    model: "str | CommandDram" = "bandwidth"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.model, str) and self.model != "bandwidth":
+            raise SpecError(f"DRAM model {self.model!r}: use 'bandwidth' or a CommandDram")
 
     @property
     def bits_per_cycle(self) -> int:
