@@ -33,7 +33,7 @@ Standards without a cited energy figure (LPDDR5) give NaN.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from sim.bitserial.spec import CommandDram
@@ -54,6 +54,7 @@ class TransferCost:
     is_write: bool
     dram_cycles: int
     energy_pj: float
+    trace: tuple = field(default=(), repr=False, compare=False)
 
 
 @lru_cache(maxsize=16)
@@ -90,7 +91,7 @@ def transfer(cfg: CommandDram, bursts: int, is_write: bool) -> TransferCost:
         return TransferCost(0, is_write, 0, 0.0)
     res = simulate(standard_for(cfg), stream(cfg, bursts, is_write), mapping=cfg.mapping,
                    policy="open", refresh="none", engine=ENGINE)
-    return TransferCost(bursts, is_write, res.cycles, _command_energy(res.energy_pj))
+    return TransferCost(bursts, is_write, res.cycles, _command_energy(res.energy_pj), res.trace)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class RefreshCost:
     interval_tck: int
     penalty_tck: float
     energy_pj: float
+    traces: tuple = field(default=(), repr=False, compare=False)
 
 
 @lru_cache(maxsize=16)
@@ -117,7 +119,7 @@ def refresh_cost(cfg: CommandDram) -> RefreshCost:
         cfg.channels * std.organization.ranks)
     penalty = (on.cycles - off.cycles) / deadlines
     energy = (_command_energy(on.energy_pj) - _command_energy(off.energy_pj)) / deadlines
-    return RefreshCost(interval, penalty, energy)
+    return RefreshCost(interval, penalty, energy, (off.trace, on.trace))
 
 
 class DramBus:
@@ -140,6 +142,7 @@ class DramBus:
         self.command_energy_pj = 0.0
         self.refreshes = 0
         self.bytes_moved = 0
+        self.used: dict[tuple[int, bool], TransferCost] = {}
 
     def cost(self, nbytes: float, is_write: bool) -> TransferCost:
         return transfer(self.cfg, math.ceil(nbytes / self.burst_bytes), is_write)
@@ -150,6 +153,7 @@ class DramBus:
             if nbytes <= 0:
                 continue
             c = self.cost(nbytes, is_write)
+            self.used[(c.bursts, c.is_write)] = c
             base += c.dram_cycles * self.cycles_per_tck
             self.command_energy_pj += c.energy_pj
             self.bytes_moved += c.bursts * self.burst_bytes
