@@ -18,10 +18,13 @@ TASKS = {"prefill": ("discriminative", "prefill"), "decode": ("generative", "dec
 @click.option("--task", default="prefill", show_default=True, help="prefill|decode (one decode token)")
 @click.option("--seq-len", default=256, show_default=True, type=int, help="prompt length / decode context")
 @click.option("--mode", default="paper", show_default=True, help="|".join(MODES))
+@click.option("--dram", default="bandwidth", show_default=True,
+              help="bandwidth|DDR4-3200|LPDDR5-6400|HBM2|GDDR6 (command-level sim.dram; cycle mode)")
 @click.option("--format", "fmt", default="text", show_default=True, help="text|json")
 @click.option("--reproduce", "reproduce_dir", default=None, type=click.Path(file_okay=False),
               help="run the whole BitMoD grid (6 models x 2 tasks x 5 accelerators) in --mode; write CSV and figure here")
-def bitserial(model: str | None, accel: str, task: str, seq_len: int, mode: str, fmt: str, reproduce_dir: str | None) -> None:
+def bitserial(model: str | None, accel: str, task: str, seq_len: int, mode: str, dram: str, fmt: str,
+              reproduce_dir: str | None) -> None:
     """Cycles and energy (compute, SRAM, DRAM) per matrix Einsum and in total."""
     if reproduce_dir is not None:
         if mode not in MODES:
@@ -48,14 +51,14 @@ def bitserial(model: str | None, accel: str, task: str, seq_len: int, mode: str,
     if seq_len < 2:
         raise SpecError(f"--seq-len {seq_len} is too small; use at least 2")
     hw_task, phase = TASKS[task]
-    click.echo(f"simulating {model} {task} on {accel} ({mode} mode)...", err=True)
-    rows = run_phase(model, accel, hw_task, phase, mode, seq_len).assign(weight=1)
+    click.echo(f"simulating {model} {task} on {accel} ({mode} mode, DRAM {dram})...", err=True)
+    rows = run_phase(model, accel, hw_task, phase, mode, seq_len, dram=dram).assign(weight=1)
     tot = totals(rows)
     if fmt == "json":
-        click.echo(json.dumps({"model": model, "accel": accel, "task": task, "mode": mode, "totals": tot,
+        click.echo(json.dumps({"model": model, "accel": accel, "task": task, "mode": mode, "dram": dram, "totals": tot,
                                "rows": rows.to_dict(orient="records")}, indent=2, default=float))
         return
-    click.echo(f"{model} {task} seq {seq_len} on {accel}, {mode} mode")
+    click.echo(f"{model} {task} seq {seq_len} on {accel}, {mode} mode, DRAM {dram}")
     click.echo(f"total cycles {tot['cycles']:.0f} (compute {tot['compute_cycles']:.0f}, fill {tot['fill_cycles']:.0f}, "
                f"stall {tot['stall_cycles']:.0f}, drain {tot['drain_cycles']:.0f})")
     click.echo(f"energy uJ: compute {tot['energy_compute_pj'] / 1e6:.2f}, SRAM {tot['energy_sram_pj'] / 1e6:.2f}, "
