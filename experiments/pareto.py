@@ -2,7 +2,9 @@
 
 A point p dominates q when p is no worse in every objective and strictly better in at least one
 (after turning `max` objectives into minimization). Infeasible points (violating a constraint) are
-never on the front. Comparisons are made only among points of the same workload.
+never on the front. Comparisons are made only among points of the same workload, across
+families when an experiment lists several. A point whose family does not model an objective (NaN,
+e.g. the attention family's area) cannot be compared and is never on the front.
 """
 from __future__ import annotations
 
@@ -68,9 +70,10 @@ def pareto_mask(df: pd.DataFrame, objectives: dict[str, str], constraints: dict 
     buckets: dict[str, list[int]] = {}
     for i, key in enumerate(keys):
         buckets.setdefault(key, []).append(i)
+    rankable = ok & ~np.isnan(vals).any(axis=1)
     for members in buckets.values():
         pos = np.asarray(members)
-        pos = pos[ok[pos]]
+        pos = pos[rankable[pos]]
         mask[pos[non_dominated(vals[pos])]] = True
     return mask
 

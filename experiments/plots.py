@@ -24,6 +24,9 @@ UNITS = {
 }
 
 
+FAMILY_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink")
+
+
 def label(name: str) -> str:
     base = name.removeprefix("param_")
     what, unit = UNITS.get(base, (base.replace("_", " "), "—"))
@@ -52,10 +55,20 @@ def scatter_front(points: pd.DataFrame, x: str, y: str, title: str, path: Path, 
     front = points["pareto"].to_numpy(bool)
     ax.scatter(points.loc[~feas, x], points.loc[~feas, y], s=14, facecolors="none", edgecolors="0.6",
                label="infeasible")
-    ax.scatter(points.loc[feas & ~front, x], points.loc[feas & ~front, y], s=12, color="tab:blue", alpha=0.5,
-               label="feasible")
+    families = sorted(points["family"].unique()) if "family" in points.columns else []
+    if len(families) > 1:
+        for k, fam in enumerate(families):
+            sel = feas & (points["family"] == fam).to_numpy()
+            color = FAMILY_COLORS[k % len(FAMILY_COLORS)]
+            ax.scatter(points.loc[sel & ~front, x], points.loc[sel & ~front, y], s=14, color=color, alpha=0.55,
+                       label=fam)
+            ax.scatter(points.loc[sel & front, x], points.loc[sel & front, y], s=40, color=color,
+                       edgecolors="k", linewidths=0.8, zorder=3)
+    else:
+        ax.scatter(points.loc[feas & ~front, x], points.loc[feas & ~front, y], s=12, color="tab:blue", alpha=0.5,
+                   label="feasible")
     fp = points.loc[front].sort_values([x, y])
-    ax.plot(fp[x], fp[y], "-o", color="tab:red", ms=5, lw=1, label="Pareto front")
+    ax.plot(fp[x], fp[y], "-o" if len(families) <= 1 else "-", color="tab:red", ms=5, lw=1, label="Pareto front")
     for _, r in fp.head(12).iterrows():
         ax.annotate(str(r["point_id"])[:6], (r[x], r[y]), fontsize=7, xytext=(3, 3), textcoords="offset points")
     _log_if_wide(ax, "x", points[x])
@@ -71,7 +84,13 @@ def scatter_front(points: pd.DataFrame, x: str, y: str, title: str, path: Path, 
 def group_bars(einsums: pd.DataFrame, point_ids: list[str], title: str, path: Path) -> Path:
     """Latency and energy of chosen points, stacked by Einsum group (norm, qkv, attention, mlp …)."""
     sel = einsums[einsums["point_id"].isin(point_ids)].copy()
-    sel["energy_j"] = sum(sel[c] for c in ENERGY_COLUMNS if c in sel.columns)
+    roof = sel[ENERGY_COLUMNS[0]].notna() if ENERGY_COLUMNS[0] in sel.columns else pd.Series(False, index=sel.index)
+    roof_energy = sum(sel[c].fillna(0.0) for c in ENERGY_COLUMNS if c in sel.columns)
+    own = sel["energy_j"] if "energy_j" in sel.columns else pd.Series(np.nan, index=sel.index)
+    sel["energy_j"] = np.where(roof, roof_energy, own)
+    if "group" not in sel.columns:
+        sel["group"] = sel["kind"] if "kind" in sel.columns else "all"
+    sel["group"] = sel["group"].fillna(sel["kind"] if "kind" in sel.columns else "all")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     for ax, metric in zip(axes, ("latency_s", "energy_j")):
         table = sel.pivot_table(index="point_id", columns="group", values=metric, aggfunc="sum", fill_value=0.0)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import plots
+from .families import get_family
 from .pareto import WORKLOAD_COLUMNS
 from .runner import load_results
 
@@ -72,7 +73,7 @@ def build_report(run: str, runs_dir: str | Path = "runs", reports_dir: str | Pat
     params = list(exp.axes())
     param_cols = [f"param_{p}" if f"param_{p}" in points.columns else p for p in params]
     wl_cols = [c for c in WORKLOAD_COLUMNS if c in points.columns and points[c].nunique(dropna=False) > 1]
-    show_cols = ["point_id", *wl_cols, *param_cols, *objectives, "feasible"]
+    show_cols = ["point_id", *(["family"] if exp.mixed else []), *wl_cols, *param_cols, *objectives, "feasible"]
     show_cols = list(dict.fromkeys(c for c in show_cols if c in points.columns))
 
     figures: list[tuple[str, Path]] = []
@@ -92,7 +93,7 @@ def build_report(run: str, runs_dir: str | Path = "runs", reports_dir: str | Pat
         name = f"groups_{k}.png"
         plots.group_bars(einsums, chosen, f"Per-group latency and energy of Pareto points — {wl}", fig_dir / name)
         figures.append((f"Per-Einsum-group breakdown, {wl}", fig_dir / name))
-        if exp.family == "roofline" and chosen:
+        if chosen and sub.loc[sub["point_id"] == chosen[0], "family"].iloc[0] == "roofline":
             from .families.roofline import RooflineParams
             from .space import Point
 
@@ -119,7 +120,7 @@ def build_report(run: str, runs_dir: str | Path = "runs", reports_dir: str | Pat
     report_wall = time.perf_counter() - t0
     summary = {
         "run": run, "experiment file": manifest["experiment_file"], "sha256": manifest["experiment_sha256"],
-        "family": exp.family, "search": f"{exp.search.method} (seed {exp.search.seed}"
+        "family": ", ".join(exp.families()), "search": f"{exp.search.method} (seed {exp.search.seed}"
         + (f", budget {exp.search.budget})" if exp.search.budget else ")"),
         "points": len(points), "feasible": int(points["feasible"].sum()) if len(points) else 0,
         "pareto": int(points["pareto"].sum()) if len(points) else 0,
@@ -129,14 +130,17 @@ def build_report(run: str, runs_dir: str | Path = "runs", reports_dir: str | Pat
         "report wall time": f"{report_wall:.2f} s",
     }
 
+    modeled = families_table(exp, points)
     rel = lambda p: p.relative_to(out).as_posix()  # noqa: E731
     h = ["<!doctype html><html><head><meta charset='utf-8'>", f"<title>einspace report — {html.escape(run)}</title>",
          f"<style>{_CSS}</style></head><body>", f"<h1>einspace report: {html.escape(run)}</h1>",
-         "<p class='muted'>Analytical per-Einsum evaluation; see docs/experiments.md for the model.</p>",
+         "<p class='muted'>What each family models is listed below; see docs/experiments.md.</p>",
          "<h2>Summary</h2><table id='summary'>"]
     h += [f"<tr><th>{html.escape(k)}</th><td style='text-align:left'>{html.escape(str(v))}</td></tr>"
           for k, v in summary.items()]
     h.append("</table>")
+    h.append("<h2>What is modeled</h2>")
+    h.append(modeled.to_html(index=False, table_id="families", border=0))
     h.append("<h2>Pareto-optimal points</h2>")
     h.append(pareto_tbl.to_html(index=False, table_id="pareto-table", border=0) if len(pareto_tbl)
              else "<table id='pareto-table'><tr><td>no feasible point</td></tr></table>")
@@ -162,6 +166,7 @@ def build_report(run: str, runs_dir: str | Path = "runs", reports_dir: str | Pat
 
     md = [f"# einspace report: {run}", "", "## Summary", "", "| key | value |", "| --- | --- |"]
     md += [f"| {k} | {v} |" for k, v in summary.items()]
+    md += ["", "## What is modeled", "", _md_table(modeled)]
     md += ["", "## Pareto-optimal points", "", _md_table(pareto_tbl), "", "## Best feasible point per objective", ""]
     for o, df in best.items():
         md += [f"### {o} ({exp.objectives[o]})", "", _md_table(_fmt(df[show_cols])) if len(df) else "none", ""]
@@ -173,6 +178,17 @@ def build_report(run: str, runs_dir: str | Path = "runs", reports_dir: str | Pat
     md += [f"| {k} | {v} |" for k, v in versions.items()]
     (out / "index.md").write_text("\n".join(md) + "\n")
     return out / "index.html"
+
+
+def families_table(exp, points: pd.DataFrame) -> pd.DataFrame:
+    """Per family of the experiment: cycle-level or analytical, what it models, its phases, points."""
+    rows = []
+    for name in exp.families():
+        fam = get_family(name)
+        n = int((points["family"] == name).sum()) if len(points) else 0
+        rows.append({"family": name, "fidelity": fam.fidelity or "analytical", "models": fam.description,
+                     "phases": ", ".join(fam.phases), "points": n})
+    return pd.DataFrame(rows)
 
 
 def _md_table(df: pd.DataFrame) -> str:

@@ -19,7 +19,8 @@ from workloads.errors import SpecError
 
 from . import schema
 from .engines import make_engine
-from .space import Point, design_points, grid_designs, random_designs
+from .families import get_family
+from .space import Point, all_points
 from .store import RunStore, new_manifest
 from .worker import evaluate_chunk
 
@@ -63,6 +64,22 @@ class _Progress:
     def close(self):
         if self.enabled:
             self.bar.stop()
+
+
+def _check_points(exp, points: list[Point], source: str) -> None:
+    """Ask each family with a `check` whether it can evaluate its points (one line, before any
+    worker starts)."""
+    prefix = {a.family: p for p, a in reversed(exp.arches())}
+    for point in points:
+        check = get_family(point.family).check
+        if check is None:
+            continue
+        try:
+            check(point.workload, point.params)
+        except SpecError as err:
+            w = point.workload
+            raise SpecError(f"{source}: {prefix[point.family]}family: {err} "
+                            f"(workload {w['model']} {w['phase']} seq_len={w['seq_len']})") from None
 
 
 def _check_workloads(exp) -> None:
@@ -118,8 +135,9 @@ def _run_name(path: Path, exp) -> str:
 
 def run_sweep(path: str | Path, *, jobs: int = 1, engine: str = "local", address: str | None = None,
               resume: str | None = None, run: str | None = None, runs_dir: str | Path = "runs",
-              progress: bool = True, chunk_size: int | None = None) -> RunInfo:
-    """Run (or resume) the experiment in `path`; return what was done."""
+              progress: bool = True, chunk_size: int | None = None, announce=None) -> RunInfo:
+    """Run (or resume) the experiment in `path`; return what was done. `announce(run)` is called
+    once the run's name is fixed and the file validated, before any point is evaluated."""
     t0 = time.perf_counter()
     path = Path(path)
     exp, text = schema.load(path)
@@ -138,18 +156,17 @@ def run_sweep(path: str | Path, *, jobs: int = 1, engine: str = "local", address
     else:
         if store.exists():
             raise SpecError(f"run {name!r} already exists in {runs_dir}; use --resume {name} or another --run")
-        manifest = new_manifest(name, str(path), digest, exp.family, exp.search.model_dump())
+        manifest = new_manifest(name, str(path), digest, ",".join(exp.families()), exp.search.model_dump())
     _check_workloads(exp)
+    points = all_points(exp) if exp.search.method in ("grid", "random") else None
+    if points is not None:
+        _check_points(exp, points, str(path))
     if not resume:
         store.create(manifest, text)
+    if announce is not None:
+        announce(name)
 
     n_workloads = len(exp.workloads.combos())
-    if exp.search.method == "grid":
-        points = design_points(exp, grid_designs(exp))
-    elif exp.search.method == "random":
-        points = design_points(exp, random_designs(exp))
-    else:
-        points = None
     planned = len(points) if points is not None else exp.search.budget * n_workloads
     bar = _Progress(planned, progress)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")

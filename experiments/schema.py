@@ -12,6 +12,15 @@
     constraints: {area_mm2: {max: 100}}
     search: {method: grid|random|nsga2, budget: 50, seed: 0}
 
+Several architectures in one file (each crossed with the shared workloads; `search` is shared,
+`grid` or `random`, the latter drawing `budget` designs per architecture):
+
+    architectures:
+      - {family: roofline, fixed: {node_nm: 28}, sweep: {pes: [256, 1024]}}
+      - {family: bitserial, sweep: {accel: [fp16, bitmod-lossy]}, mapping: output-stationary}
+
+Objectives must be metrics every listed family reports; constraints likewise.
+
 Every problem is reported as one line, `FILE: key.path: what is wrong; allowed: …`, through
 `SpecError` (exit 2 at the CLI).
 """
@@ -155,17 +164,13 @@ class Search(_Strict):
         return self
 
 
-class Experiment(_Strict):
-    name: str | None = None
-    description: str | None = None
-    workloads: Workloads
+class Architecture(_Strict):
+    """One architecture family with its fixed and swept design parameters."""
+
     family: str
     fixed: dict[str, Any] = {}
     sweep: dict[str, SweepAxis]
     mapping: str | None = None
-    objectives: dict[str, Literal["min", "max"]] = Field(min_length=1, max_length=3)
-    constraints: dict[str, Bound] = {}
-    search: Search = Search()
 
     @field_validator("family")
     @classmethod
@@ -184,6 +189,27 @@ class Experiment(_Strict):
                 raise ValueError(f"parameter {key!r} has no values")
         return sweep
 
+    def axes(self) -> dict[str, list]:
+        """Swept parameter -> its list of values, in file order."""
+        return {k: (list(v) if isinstance(v, list) else v.values()) for k, v in self.sweep.items()}
+
+
+class Experiment(_Strict):
+    name: str | None = None
+    description: str | None = None
+    workloads: Workloads
+    family: str | None = None
+    fixed: dict[str, Any] = {}
+    sweep: dict[str, SweepAxis] | None = None
+    mapping: str | None = None
+    architectures: list[Architecture] | None = Field(None, min_length=1)
+    objectives: dict[str, Literal["min", "max"]] = Field(min_length=1, max_length=3)
+    constraints: dict[str, Bound] = {}
+    search: Search = Search()
+
+    _known_family = field_validator("family")(Architecture._known_family.__func__)
+    _non_empty = field_validator("sweep")(Architecture._non_empty.__func__)
+
     @field_validator("objectives", mode="before")
     @classmethod
     def _aliases(cls, objectives):
@@ -191,9 +217,44 @@ class Experiment(_Strict):
             return {OBJECTIVE_ALIASES.get(k, k): v for k, v in objectives.items()}
         return objectives
 
+    @model_validator(mode="after")
+    def _one_form(self):
+        if self.architectures is None:
+            if self.family is None:
+                raise ValueError("give either family (with fixed, sweep) or architectures (a list of them)")
+            if self.sweep is None:
+                raise ValueError("sweep: required key is missing (with family)")
+        else:
+            clash = [k for k in ("family", "sweep", "mapping") if getattr(self, k) is not None]
+            clash += ["fixed"] if self.fixed else []
+            if clash:
+                raise ValueError(f"{', '.join(clash)} cannot sit beside architectures; "
+                                 "put them inside each architectures entry")
+            if self.search.method == "nsga2":
+                raise ValueError("search method nsga2 needs a single family; with architectures use grid or random")
+        return self
+
+    @property
+    def mixed(self) -> bool:
+        return self.architectures is not None
+
+    def arches(self) -> list[tuple[str, Architecture]]:
+        """(key-path prefix, architecture) of every architecture; the single-family form is one."""
+        if self.architectures is not None:
+            return [(f"architectures[{i}].", a) for i, a in enumerate(self.architectures)]
+        return [("", Architecture(family=self.family, fixed=self.fixed, sweep=self.sweep, mapping=self.mapping))]
+
+    def families(self) -> list[str]:
+        return list(dict.fromkeys(a.family for _, a in self.arches()))
+
     def axes(self) -> dict[str, list]:
-        """Swept parameter -> its list of values, in file order."""
-        return {k: (list(v) if isinstance(v, list) else v.values()) for k, v in self.sweep.items()}
+        """Swept parameter -> its values, in file order (union over architectures)."""
+        out: dict[str, list] = {}
+        for _, a in self.arches():
+            for k, v in a.axes().items():
+                out.setdefault(k, [])
+                out[k] += [x for x in v if x not in out[k]]
+        return out
 
 
 def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
@@ -204,6 +265,8 @@ def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
         if found is not None and isinstance(part, str) and part in found.model_fields:
             annotation = found.model_fields[part].annotation
             continue
+        if get_origin(annotation) in (Union, types.UnionType):
+            annotation = next((a for a in get_args(annotation) if get_origin(a) in (dict, list)), annotation)
         origin = get_origin(annotation)
         if origin in (dict, list):
             annotation = get_args(annotation)[-1]
@@ -223,13 +286,21 @@ def _as_model(annotation) -> type[BaseModel] | None:
     return None
 
 
+def _dotted(loc: tuple) -> str:
+    out, prev = "", None
+    for p in loc:
+        out += f"[{p}]" if isinstance(p, int) and prev == "architectures" else ("." if out else "") + str(p)
+        prev = p
+    return out
+
+
 def _first_error(err: ValidationError, root: type[BaseModel], prefix: tuple = ()) -> str:
     errors = err.errors()
     # Prefer the error deepest in the document: union branches report shallow type mismatches too.
     e = max(errors, key=lambda x: len(x["loc"])) if len({x["loc"][:1] for x in errors}) == 1 else errors[0]
     loc = prefix + tuple(p for p in e["loc"] if p not in ("list[union[bool,int,float,str]]",
                                                            "RangeSpec", "LogRangeSpec"))
-    path = ".".join(str(p) for p in loc) or "(top level)"
+    path = _dotted(loc) or "(top level)"
     msg = e["msg"].removeprefix("Value error, ")
     if e["type"] == "extra_forbidden":
         parent = _model_at(root, tuple(e["loc"][:-1]))
@@ -249,29 +320,54 @@ def parse(data: Any, source: str = "<experiment>") -> Experiment:
         exp = Experiment.model_validate(data)
     except ValidationError as err:
         raise SpecError(f"{source}: {_first_error(err, Experiment)}") from None
-    family = get_family(exp.family)
-    params = family.params
-    for key, value in exp.fixed.items():
-        _check_params(source, params, {key: value}, f"fixed.{key}")
-    for key, values in exp.axes().items():
-        if key in exp.fixed:
-            raise SpecError(f"{source}: sweep.{key}: also given under fixed; a parameter is fixed or swept, not both")
-        for value in values:
-            _check_params(source, params, {**exp.fixed, key: value}, f"sweep.{key}")
-    _check_params(source, params, {**exp.fixed, **{k: v[0] for k, v in exp.axes().items()}}, "sweep")
-    if exp.mapping is not None and exp.mapping not in family.mappings:
-        raise SpecError(f"{source}: mapping: {exp.mapping!r} is not a {exp.family} mapping; "
-                        f"allowed: {', '.join(family.mappings)}")
-    known = set(family.metrics)
+    phases = set(exp.workloads.phases)
+    for prefix, arch in exp.arches():
+        _check_arch(source, arch, prefix, phases)
+    families = [get_family(f) for f in exp.families()]
+    where = lambda f: ("" if not exp.mixed else  # noqa: E731
+                       f"{f.name} ({', '.join(p.rstrip('.') for p, a in exp.arches() if a.family == f.name)})")
     for key in exp.objectives:
-        if key not in known:
-            raise SpecError(f"{source}: objectives.{key}: unknown metric; allowed: {', '.join(family.metrics)} "
-                            f"(aliases: {', '.join(OBJECTIVE_ALIASES)})")
+        for family in families:
+            if key not in family.metrics:
+                common = [m for m in families[0].metrics if all(m in f.metrics for f in families)]
+                lacking = f" is not reported by family {where(family)}" if exp.mixed else ": unknown metric"
+                raise SpecError(f"{source}: objectives.{key}{lacking}; allowed: {', '.join(common)} "
+                                f"(aliases: {', '.join(OBJECTIVE_ALIASES)})")
     for key in exp.constraints:
-        if key not in known and key not in params.model_fields:
+        if exp.mixed:
+            for family in families:
+                if key not in family.metrics:
+                    common = [m for m in families[0].metrics if all(m in f.metrics for f in families)]
+                    raise SpecError(f"{source}: constraints.{key}: is not a metric of family {where(family)}; "
+                                    f"allowed: {', '.join(common)}")
+            continue
+        family = families[0]
+        params = family.params
+        if key not in family.metrics and key not in params.model_fields:
             raise SpecError(f"{source}: constraints.{key}: unknown metric or parameter; allowed: "
                             f"{', '.join(family.metrics)}, {', '.join(params.model_fields)}")
     return exp
+
+
+def _check_arch(source: str, arch: Architecture, prefix: str, phases: set) -> None:
+    family = get_family(arch.family)
+    params = family.params
+    for key, value in arch.fixed.items():
+        _check_params(source, params, {key: value}, f"{prefix}fixed.{key}")
+    axes = arch.axes()
+    for key, values in axes.items():
+        if key in arch.fixed:
+            raise SpecError(f"{source}: {prefix}sweep.{key}: also given under fixed; "
+                            "a parameter is fixed or swept, not both")
+        for value in values:
+            _check_params(source, params, {**arch.fixed, key: value}, f"{prefix}sweep.{key}")
+    _check_params(source, params, {**arch.fixed, **{k: v[0] for k, v in axes.items()}}, f"{prefix}sweep")
+    if arch.mapping is not None and arch.mapping not in family.mappings:
+        raise SpecError(f"{source}: {prefix}mapping: {arch.mapping!r} is not a {arch.family} mapping; "
+                        f"allowed: {', '.join(family.mappings)}")
+    if not phases & set(family.phases):
+        raise SpecError(f"{source}: {prefix}family: {arch.family} models phases {', '.join(family.phases)}; "
+                        f"the workloads have {', '.join(sorted(phases))}")
 
 
 def _check_params(source, params_model, values: dict, path: str) -> None:
@@ -280,7 +376,7 @@ def _check_params(source, params_model, values: dict, path: str) -> None:
     except ValidationError as err:
         e = err.errors()[0]
         loc = ".".join(str(p) for p in e["loc"])
-        where = path if path != "sweep" else f"fixed/sweep.{loc}" if loc else "fixed/sweep"
+        where = path if not path.endswith("sweep") else f"{path[:-5]}fixed/sweep.{loc}" if loc else f"{path[:-5]}fixed/sweep"
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = f"unknown {params_model.__name__} parameter; allowed: {', '.join(params_model.model_fields)}"

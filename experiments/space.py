@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .families import get_family
-from .schema import Experiment
+from .schema import Architecture, Experiment
 
 
 def _canonical(value):
@@ -51,31 +51,42 @@ def point_id(family: str, mapping: str, workload: dict, params: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def mapping_of(exp: Experiment) -> str:
+def mapping_of(exp: Experiment | Architecture) -> str:
     return exp.mapping or get_family(exp.family).default_mapping
 
 
-def design_points(exp: Experiment, designs: list[dict]) -> list[Point]:
-    """Every workload of the experiment crossed with each design (design-major order)."""
+def design_points(exp: Experiment | Architecture, designs: list[dict], workloads: list[dict] | None = None
+                  ) -> list[Point]:
+    """Every workload of the experiment crossed with each design (design-major order); only the
+    workloads whose phase the family models."""
     mapping = mapping_of(exp)
-    workloads = exp.workloads.combos()
+    phases = get_family(exp.family).phases
+    workloads = [w for w in (exp.workloads.combos() if workloads is None else workloads) if w["phase"] in phases]
     return [Point(exp.family, mapping, w, {**exp.fixed, **d}) for d in designs for w in workloads]
 
 
-def grid_designs(exp: Experiment) -> list[dict]:
+def all_points(exp: Experiment) -> list[Point]:
+    """The points of a grid or random search, architecture by architecture (file order)."""
+    pick = grid_designs if exp.search.method == "grid" else lambda a: random_designs(a, exp.search)
+    workloads = exp.workloads.combos()
+    return [p for _, arch in exp.arches() for p in design_points(arch, pick(arch), workloads)]
+
+
+def grid_designs(exp: Experiment | Architecture) -> list[dict]:
     axes = exp.axes()
     keys = list(axes)
     return [dict(zip(keys, combo)) for combo in itertools.product(*(axes[k] for k in keys))]
 
 
-def random_designs(exp: Experiment) -> list[dict]:
+def random_designs(exp: Experiment | Architecture, search=None) -> list[dict]:
     """`budget` distinct designs drawn uniformly from the grid with `numpy.random.default_rng(seed)`."""
+    search = search or exp.search
     axes = exp.axes()
     keys = list(axes)
     sizes = [len(axes[k]) for k in keys]
     total = int(np.prod(sizes, dtype=object))
-    rng = np.random.default_rng(exp.search.seed)
-    n = min(exp.search.budget, total)
+    rng = np.random.default_rng(search.seed)
+    n = min(search.budget, total)
     if total <= 2**62:
         flat = rng.choice(total, size=n, replace=False)
     else:

@@ -107,7 +107,7 @@ class RunStore:
         files = self._files()
         if not files:
             return pd.DataFrame()
-        df = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default").to_pandas()
+        df = pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive").to_pandas()
         return df.sort_values(["point_id", "row"], kind="stable").reset_index(drop=True)
 
 

@@ -1,6 +1,8 @@
 """`einspace sweep FILE.yaml`: run or resume a design-space experiment."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from experiments.engines import ENGINES
@@ -18,9 +20,23 @@ from experiments.runner import run_sweep
 @click.option("--runs-dir", type=click.Path(file_okay=False), default="runs", show_default=True)
 @click.option("--chunk-size", type=click.IntRange(min=1), default=None, help="points per task (default: automatic)")
 @click.option("--quiet", is_flag=True, help="no progress bar")
-def sweep(file, jobs, engine, address, resume, run, runs_dir, chunk_size, quiet) -> None:
+@click.option("--report", "write_report", is_flag=True,
+              help="write the report when the sweep ends; its path is the last line printed")
+@click.option("--reports-dir", type=click.Path(file_okay=False), default="reports", show_default=True)
+def sweep(file, jobs, engine, address, resume, run, runs_dir, chunk_size, quiet, write_report, reports_dir) -> None:
     """Evaluate every design point of FILE (grid, random or NSGA-II search) into runs/RUN/."""
+    report_path = lambda name: Path(reports_dir) / name / "index.html"  # noqa: E731
+
+    def announce(name: str) -> None:
+        how = "" if write_report else f" (einspace report {name})"
+        click.echo(f"run {name}: {Path(runs_dir) / name}; report -> {report_path(name)}{how}")
+
     info = run_sweep(file, jobs=jobs, engine=engine, address=address, resume=resume, run=run, runs_dir=runs_dir,
-                     progress=not quiet, chunk_size=chunk_size)
+                     progress=not quiet, chunk_size=chunk_size, announce=announce)
     click.echo(f"run {info.run}: {info.computed} points computed, {info.skipped} reused, "
                f"{info.wall_s:.2f} s -> {info.root}")
+    if write_report:
+        from experiments.report import build_report
+
+        path = build_report(info.run, runs_dir, reports_dir)
+        click.echo(str(path))

@@ -4,22 +4,36 @@ A family is one module exposing `FAMILY`, a `Family`: a pydantic model of its de
 (every field defaulted, `extra="forbid"`), the metric names it reports, its mapping strategies and
 `evaluate(point) -> Evaluation` (design-level metrics plus a tidy per-Einsum table). Adding a
 family is one entry in `_FAMILIES` (name -> module); nothing else changes.
+
+A family also states which phases it models (`phases`; a mixed experiment crosses it only with
+those workloads), whether it is cycle-level or analytical (`fidelity`, shown in reports) and may
+offer `check(workload, params)`, which raises `SpecError` for a point it cannot evaluate (run
+before any worker starts).
 """
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Callable
 
 import pandas as pd
 from pydantic import BaseModel
 
+from workloads import Dtypes, lower
 from workloads.errors import SpecError
 
 _FAMILIES: dict[str, str] = {
     "roofline": "experiments.families.roofline",
     "pim": "experiments.families.pim",
+    "bitserial": "experiments.families.bitserial",
+    "attention": "experiments.families.attention",
 }
+
+# What modules that predate `Family.phases`/`fidelity` leave at the defaults: PIM-GPT evaluates one
+# decode token on the command-level fast engine.
+_DEFAULTS_OF = {"pim": {"phases": ("decode",),
+                        "fidelity": "cycle-level (DRAM commands; sim.pim fast engine = event-driven engine)"}}
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,9 @@ class Family:
     metrics: tuple[str, ...]
     mappings: tuple[str, ...] = ("unfused",)
     description: str = ""
+    phases: tuple[str, ...] = ("prefill", "decode")
+    fidelity: str = ""
+    check: Callable[[dict, dict], None] | None = None
 
     @property
     def default_mapping(self) -> str:
@@ -53,4 +70,20 @@ def get_family(name: str) -> Family:
         module = _FAMILIES[name]
     except KeyError:
         raise SpecError(f"unknown architecture family {name!r}; allowed: {', '.join(_FAMILIES)}") from None
-    return importlib.import_module(module).FAMILY
+    family = importlib.import_module(module).FAMILY
+    unset = {k: v for k, v in _DEFAULTS_OF.get(name, {}).items()
+             if getattr(family, k) == Family.__dataclass_fields__[k].default}
+    return replace(family, **unset) if unset else family
+
+
+@lru_cache(maxsize=64)
+def _cascade(workload_key: tuple):
+    w = dict(workload_key)
+    return lower(w["model"], w["phase"], batch=w["batch"], seq_len=w["seq_len"], kv_len=w.get("kv_len"),
+                 attention=w["attention"], dtypes=Dtypes(w["weight_dtype"], w["activation_dtype"], w["kv_dtype"]),
+                 layers=w.get("layers"), block=w["block"], lm_head=w["lm_head"])
+
+
+def cascade_of(workload: dict):
+    """The lowered cascade of a sweep workload (the arguments of `workloads.lower`), cached per process."""
+    return _cascade(tuple(sorted(workload.items())))

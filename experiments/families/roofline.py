@@ -84,4 +84,5 @@ FAMILY = Family(
     metrics=METRICS,
     mappings=("unfused",),
     description="per-Einsum analytical roofline (sim.roofline), no inter-Einsum fusion",
+    fidelity="analytical (max of compute, vector and DRAM time per Einsum)",
 )
