@@ -7,15 +7,20 @@
   fast path is timed on the same reduced stream too, so the ratio of the two is measured.
 * `cached`: `sim.pim.cached.run_cached` (exact, step cache shared across tokens) on 8 consecutive
   full GPT-2 XL tokens (kv 1000-1007), mean wall seconds per token.
+* `analytic`: `sim.pim.analytic` (proven equal to both engines) on the same full token, from an
+  idle system and as the mean over tokens kv 1000-1007 carried in one runner; and the whole
+  1,024-token GPT-2 XL decode summed token by token (`sim.pim.reproduce.decode_totals`, step
+  building included).
 """
 from __future__ import annotations
 
 import time
 
 from mappers.pim import map_decode
+from sim.pim.analytic import AnalyticRunner
 from sim.pim.cached import StepCache, run_cached
 from sim.pim.engine import run_event, run_fast
-from sim.pim.reproduce import token_run
+from sim.pim.reproduce import DecodeSteps, decode_totals, token_run
 from workloads import lower
 
 
@@ -44,6 +49,23 @@ def run() -> list[dict]:
         run_cached(std, plan.steps(kv), ch, cache)
     rows.append({"benchmark": "pim_gpt2xl_token", "metric": "wall_s_cached_per_token",
                  "value": (time.perf_counter() - t0) / 8, "unit": "s/token (mean of 8)"})
+    t0 = time.perf_counter()
+    AnalyticRunner(std, ch).run(steps)
+    rows.append({"benchmark": "pim_gpt2xl_token", "metric": "wall_s_analytic_full_token",
+                 "value": time.perf_counter() - t0, "unit": "s/token (idle start)"})
+    build = DecodeSteps(plan)
+    token_steps = [build(kv) for kv in range(1000, 1008)]
+    runner = AnalyticRunner(std, ch)
+    t0 = time.perf_counter()
+    for s in token_steps:
+        runner.run(s)
+    rows.append({"benchmark": "pim_gpt2xl_token", "metric": "wall_s_analytic_per_token",
+                 "value": (time.perf_counter() - t0) / 8,
+                 "unit": "s/token (mean of 8, one runner, steps prebuilt)"})
+    t0 = time.perf_counter()
+    decode_totals(plan, 1024)
+    rows.append({"benchmark": "pim_gpt2xl_decode", "metric": "wall_s_analytic_1024_tokens",
+                 "value": time.perf_counter() - t0, "unit": "s/decode (1,024 tokens summed)"})
     return rows
 
 

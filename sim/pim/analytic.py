@@ -241,7 +241,7 @@ class AnalyticRunner:
             ch.counts["REF"] = ch.counts.get("REF", 0) + refs
 
     def _idle(self, end: int) -> None:
-        if not self.refresh:
+        if not self.refresh or min(ch.due for ch in self.chans) >= end:
             return
         refi = self.timing.refi_cycles
         lat = self.timing.latency[REF]
