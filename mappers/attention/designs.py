@@ -93,10 +93,31 @@ def fusemax(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
 
 
 def flat(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
-         *, skip_masked: bool = True) -> AttentionMapping:
-    """FLAT: per Q block, a K sweep builds the full score rows on chip, then a V sweep forms O."""
+         *, skip_masked: bool = True, spill: bool = False) -> AttentionMapping:
+    """FLAT: per Q block, a K sweep builds the full score rows on chip, then a V sweep forms O.
+
+    ``spill=True`` is FLAT's fallback when a block's score rows do not fit (the FuseMax artifact's
+    FLAT configurations at 256K and 1M tokens, ``data/pregenerated/flat_validation.csv``: ``QK_loc``
+    and ``A_loc`` off chip): the K sweep writes each score tile S off chip (the row maximum is taken
+    on the way out), a second sweep reads S back and writes the exponentials P (the row sums
+    accumulate on chip), and the V sweep reads P (divided by the row sum as it is read) with V.
+    The footprint then holds one score and one probability tile instead of whole score rows.
+    """
     br, bc = _check_tiles(layer, q_tile, kv_tile)
     d, b, sb = _sizes(layer)
+    if spill:
+        nest = LoopNest("fused_spill", (
+            Loop("q", br, (
+                Access("Q", "read"),
+                Loop("kv", bc, (Access("K", "read"), Compute(), Access("S", "write"))),
+                Loop("kv", bc, (Access("S", "read"), Access("P", "write"))),
+                Loop("kv", bc, (Access("P", "read"), Access("V", "read"))),
+                Access("O", "write"),
+            )),
+        ))
+        fp = (("Q", br * d * b), ("O", br * d * b), ("m", br * sb), ("l", br * sb),
+              ("S", br * bc * b), ("P", br * bc * b), ("K", bc * d * b), ("V", bc * d * b))
+        return AttentionMapping("flat", layer, buffer_bytes, br, bc, skip_masked, (nest,), (fp,))
     nest = LoopNest("fused", (
         Loop("q", br, (
             Access("Q", "read"),

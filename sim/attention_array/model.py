@@ -28,8 +28,10 @@ from functools import lru_cache
 
 from mappers.attention import AttentionLayer, build, count_traffic, search_design, traffic_bound
 from mappers.attention.closed_form import closed_form_traffic
+from mappers.attention.designs import flat as flat_mapping
 from mappers.attention.mapping import AttentionMapping
-from sim.attention_array.arch import FUSEMAX, ArraySpec, EnergyTable, load_energy_table
+from sim.attention_array.arch import (FLAT_SPILL_ROW_BLOCK, FUSEMAX, PRESETS, ArraySpec, EnergyTable,
+                                      load_energy_table)
 from sim.attention_array.pipeline import Op, simulate_uniform
 from workloads import lower
 from workloads.errors import SpecError
@@ -50,7 +52,20 @@ UNFUSED_PASSES = {"qk": ("QK",), "max": ("GM",), "sum": ("SN", "SD"), "normalize
                   "pv": ("AV",)}
 ENERGY_KIND = {"mac": "mac", "mul": "mac", "add": "add", "sub": "add", "max": "max", "exp": "exp",
                "div": "div", "rsqrt": "div", "gelu_tanh": "exp", "gelu": "exp"}
+# FuseMax computes exp on its MAC PEs as 6 MACs + 1 add: 7 PE cycles, on both arrays
+# (FuseMax artifact src/accel/proposal.py compute_cost of SLN and PRM); the subtraction of the
+# running maximum is that add.
+FUSEMAX_EXP_CYCLES = 7
+# Designs whose 1D array is FLAT's softmax unit: one pipelined step per output element of each
+# element-wise Einsum (sub feeding exp is one step; exp and divide are pipelined), artifact
+# src/accel/stable_softmax.py compute_cost and "Multi-cycle operations (exp, div) can be pipelined";
+# its exp unit costs ``exp_pipelined`` energy.
+PIPELINED_1D = ("unfused", "flat", "flashattention2")
 WINDOW_JOBS = 2
+# Spilled FLAT keeps three query blocks in flight (K sweep, softmax read-back, V sweep); its
+# per-block footprint (Q, O, statistics, one score and one probability tile) is under 1/3 of the
+# buffer for every grid point (checked in ``simulate_attention``).
+SPILL_WINDOW_JOBS = 3
 
 
 @dataclass(frozen=True)
@@ -153,34 +168,102 @@ class ArrayResult:
         return self.energy_pj + self.linear_energy_pj
 
 
-def choose_mapping(design: str, layer: AttentionLayer, arch: ArraySpec) -> AttentionMapping:
-    """FuseMax: kv tile = array columns, the largest query tile the buffer holds (processed
-    ``rows`` query rows at a time); the other designs (and FuseMax when that does not fit) take the
-    traffic-optimal tiling of ``mappers.attention.search``."""
+def _largest_q_tile(fits, lo: int, hi: int) -> int | None:
+    if lo < 1 or not fits(lo):
+        return None
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+    return lo
+
+
+def flat_mappings(layer: AttentionLayer, arch: ArraySpec) -> list[AttentionMapping]:
+    """FLAT's two mappings (FuseMax artifact, data/pregenerated/flat_validation.csv): score rows on
+    chip with the largest query block up to the array's rows that fits, and — when a full block
+    does not fit — scores spilled off chip with ``FLAT_SPILL_ROW_BLOCK``-row query blocks. K/V tiles
+    are the array's columns."""
+    bc = min(arch.cols_2d, layer.n_kv)
+    full = min(arch.rows_2d, layer.n_q)
+
+    def fits(br: int, spill: bool = False) -> bool:
+        try:
+            flat_mapping(layer, arch.buffer_bytes, br, bc, spill=spill)
+        except SpecError:
+            return False
+        return True
+    out = []
+    br = _largest_q_tile(fits, 1, full) if fits(1) else None
+    if br is not None:
+        out.append(flat_mapping(layer, arch.buffer_bytes, br, bc))
+    spill_rows = min(FLAT_SPILL_ROW_BLOCK, layer.n_q)
+    if br != full and fits(spill_rows, True):
+        out.append(flat_mapping(layer, arch.buffer_bytes, spill_rows, bc, spill=True))
+    return out
+
+
+def flat_is_spilled(mapping: AttentionMapping) -> bool:
+    return mapping.design == "flat" and mapping.nests[0].name == "fused_spill"
+
+
+def mapping_traffic_bytes(mapping: AttentionMapping) -> int:
+    """Exact off-chip bytes: the loop-nest counter for spilled FLAT, else the closed form (proven
+    equal to the counter by ``tests/mappers/attention/test_attn_closed_form.py``)."""
+    if flat_is_spilled(mapping):
+        return mapping.traffic.total_bytes
+    return closed_form_traffic(mapping.design, mapping.layer, mapping.q_tile, mapping.kv_tile,
+                               mapping.skip_masked, mapping.buffer_bytes).total_bytes
+
+
+def _flat_bound_cycles(mapping: AttentionMapping, arch: ArraySpec) -> float:
+    """Selection proxy between FLAT's mappings: the busiest resource (off-chip bytes, 2D work on
+    the rows a query block occupies, 4 softmax steps per score on the 1D array)."""
+    layer = mapping.layer
+    pairs = layer.n_q * layer.n_kv * layer.instances
+    rows = min(mapping.q_tile, arch.rows_2d) * min(mapping.kv_tile, arch.cols_2d)
+    return max(mapping_traffic_bytes(mapping) / arch.offchip_bytes_per_cycle,
+               2 * layer.head_dim * pairs / rows, 4 * pairs / arch.width_1d)
+
+
+def choose_mapping(design: str, layer: AttentionLayer, arch: ArraySpec | None = None
+                   ) -> AttentionMapping:
+    """FuseMax and FlashAttention-2 (Dao 2023, Alg. 1: outer loop over Q blocks, inner over K/V
+    blocks): kv tile = array columns, the largest query tile the buffer holds (processed ``rows``
+    query rows at a time). FLAT: full query blocks with score rows on chip, else the faster (by
+    ``_flat_bound_cycles``) of the largest block that fits and score spilling (``flat_mappings``).
+    Unfused (and any design when those do not fit) takes the traffic-optimal tiling of
+    ``mappers.attention.search``."""
     if design not in DESIGNS:
         raise SpecError(f"unknown design {design!r}; choose one of {', '.join(DESIGNS)}")
+    arch = arch or PRESETS[design]
     if layer.causal:
         raise SpecError("the array model does not model causal masking")
-    if design == "fusemax":
+    if design in ("fusemax", "flashattention2"):
         bc = min(arch.cols_2d, layer.n_kv)
-        lo, hi = min(arch.rows_2d, layer.n_q), layer.n_q
-        if fusemax_fits(layer, arch.buffer_bytes, lo, bc):
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                lo, hi = (mid, hi) if fusemax_fits(layer, arch.buffer_bytes, mid, bc) else (lo, mid - 1)
-            return build("fusemax", layer, arch.buffer_bytes, lo, bc)
+        br = _largest_q_tile(lambda t: design_fits(design, layer, arch.buffer_bytes, t, bc),
+                             min(arch.rows_2d, layer.n_q), layer.n_q)
+        if br is not None:
+            return build(design, layer, arch.buffer_bytes, br, bc)
+    if design == "flat":
+        options = flat_mappings(layer, arch)
+        if options:
+            return min(options, key=lambda m: _flat_bound_cycles(m, arch))
     found = search_design(design, layer, arch.buffer_bytes, min_tile=1)
     if found is None:
         raise SpecError(f"no tiling of {design} fits a {arch.buffer_bytes} B buffer")
     return found.mapping
 
 
-def fusemax_fits(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int) -> bool:
+def design_fits(design: str, layer: AttentionLayer, buffer_bytes: int, q_tile: int,
+                kv_tile: int) -> bool:
     try:
-        build("fusemax", layer, buffer_bytes, q_tile, kv_tile)
+        build(design, layer, buffer_bytes, q_tile, kv_tile)
     except SpecError:
         return False
     return True
+
+
+def fusemax_fits(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int) -> bool:
+    return design_fits("fusemax", layer, buffer_bytes, q_tile, kv_tile)
 
 
 def _ops(rates: CascadeRates, names, pairs: float) -> dict[str, float]:
@@ -191,11 +274,52 @@ def _ops(rates: CascadeRates, names, pairs: float) -> dict[str, float]:
     return out
 
 
-def simulate_attention(design: str, layer: AttentionLayer, arch: ArraySpec = FUSEMAX, *,
+def einsum_slots(design: str, array: str, kinds: dict[str, float]) -> float:
+    """PE cycles (issue slots) of one Einsum's operations ``kinds`` on ``array``: FuseMax's exp
+    takes ``FUSEMAX_EXP_CYCLES`` (its subtraction included); FLAT's pipelined 1D softmax unit
+    (``PIPELINED_1D``) issues one step per output element; otherwise one cycle per operation."""
+    if design == "fusemax" and "exp" in kinds:
+        rest = sum(v for k, v in kinds.items() if k not in ("sub", "exp"))
+        return rest + FUSEMAX_EXP_CYCLES * kinds["exp"]
+    if array == "1d" and design in PIPELINED_1D and kinds:
+        return max(kinds.values())
+    return sum(kinds.values())
+
+
+def _slots(design: str, array: str, rates: CascadeRates, names, pairs: float) -> float:
+    return sum(einsum_slots(design, array, {k: v * pairs for k, v in rates.per_pair.get(n, {}).items()})
+               for n in names)
+
+
+def _energy_actions(design: str, rates: CascadeRates, names, pairs: float) -> dict[str, float]:
+    """Energy actions of Einsums: FuseMax's exp is the ``exp`` action (6 MACs + 1 add, its
+    subtraction included); the pipelined softmax unit's is ``exp_pipelined``."""
+    out: dict[str, float] = {}
+    for name in names:
+        kinds = rates.per_pair.get(name, {})
+        for kind, rate in kinds.items():
+            if design == "fusemax" and kind == "sub" and "exp" in kinds:
+                continue
+            key = ENERGY_KIND[kind]
+            if key == "exp" and design in PIPELINED_1D:
+                key = "exp_pipelined"
+            out[key] = out.get(key, 0.0) + rate * pairs
+    return out
+
+
+def simulate_attention(design: str, layer: AttentionLayer, arch: ArraySpec | None = None, *,
                        model: str, energy: EnergyTable | None = None,
                        mapping: AttentionMapping | None = None) -> ArrayResult:
-    """Simulate one attention layer; ``model`` names the preset whose cascade gives op counts."""
+    """Simulate one attention layer; ``model`` names the preset whose cascade gives op counts.
+    ``arch`` defaults to the design's iso-area preset (``arch.PRESETS``: FLAT gets 32 MiB)."""
+    arch = arch or PRESETS.get(design, FUSEMAX)
     energy = energy or load_energy_table()
+    if mapping is None and design == "flat" and not layer.causal:
+        options = flat_mappings(layer, arch)
+        if len(options) > 1:
+            return min((simulate_attention(design, layer, arch, model=model, energy=energy,
+                                           mapping=m) for m in options),
+                       key=lambda r: r.cycles)
     mapping = mapping or choose_mapping(design, layer, arch)
     br, bc = mapping.q_tile, mapping.kv_tile
     rates = cascade_rates(model, layer.n_q if layer.n_q == layer.n_kv else layer.n_kv,
@@ -212,21 +336,38 @@ def simulate_attention(design: str, layer: AttentionLayer, arch: ArraySpec = FUS
     def cyc(n: float, per_cycle: float) -> int:
         return math.ceil(n / per_cycle - 1e-9) if n > 0 else 0
 
+    def slots(array: str, names) -> float:
+        return _slots(design, array, rates, names, pairs_total)
+
     stages: list[StageRow] = []
     total_cycles = 0
     glb_bytes_total = 0.0
-    total_traffic = closed_form_traffic(design, layer, br, bc, mapping.skip_masked,
-                                        mapping.buffer_bytes).total_bytes
+    total_traffic = mapping_traffic_bytes(mapping)
     per_pass = ([count_traffic((nest,), layer, skip_masked=mapping.skip_masked).total_bytes
                  for nest in mapping.nests] if len(mapping.nests) > 1 else [total_traffic])
 
-    def run(stage, jobs, dram_bytes, glb_bytes, ops2d, ops1d, rows, cols, order):
+    def run(stage, jobs, dram_bytes, glb_bytes, slots2d, slots1d, rows, cols, order,
+            dram_split=None):
         nonlocal total_cycles, glb_bytes_total
         d_c = cyc(dram_bytes / jobs, bw)
         gbw = arch.buffer_bytes_per_cycle
-        share = glb_bytes / jobs / (len(ops2d) + (1 if ops1d else 0))
-        c2 = [max(cyc(sum(o.values()) / jobs, usable(rows, cols)), cyc(share, gbw)) for o in ops2d]
-        c1 = max(cyc(sum(ops1d.values()) / jobs, arch.width_1d), cyc(share, gbw)) if ops1d else 0
+        share = glb_bytes / jobs / (len(slots2d) + (1 if slots1d else 0))
+        c2 = [max(cyc(o / jobs, usable(rows, cols)), cyc(share, gbw)) for o in slots2d]
+        c1 = max(cyc(slots1d / jobs, arch.width_1d), cyc(share, gbw)) if slots1d else 0
+
+        d_parts = [cyc(x / jobs, bw) for x in dram_split] if dram_split else []
+
+        def spill_stage(j, n):
+            """Step j of spilled FLAT's three-deep software pipeline: the K sweep of block j, the
+            softmax read-back of block j − 1 and the V sweep of block j − 2."""
+            out = []
+            if j < n:
+                out += [Op(j, "dram", d_parts[0]), Op(j, "2d", c2[0])]
+            if 0 <= j - 1 < n:
+                out += [Op(j - 1, "dram", d_parts[1]), Op(j - 1, "1d", c1)]
+            if 0 <= j - 2 < n:
+                out += [Op(j - 2, "dram", d_parts[2]), Op(j - 2, "2d", c2[1])]
+            return out
 
         def make(n):
             seq = []
@@ -241,15 +382,21 @@ def simulate_attention(design: str, layer: AttentionLayer, arch: ArraySpec = FUS
                         seq += [Op(j - 1, "1d", c1), Op(j - 1, "2d", c2[1])]
                     if j == n - 1:
                         seq += [Op(j, "1d", c1), Op(j, "2d", c2[1])]
+                elif order == "softpipe_spill":
+                    seq += spill_stage(j, n)
                 elif order == "1d":
                     seq += body + [Op(j, "1d", c1)]
                 else:
                     seq += body + [Op(j, "2d", c2[0])]
+            if order == "softpipe_spill":
+                for j in range(n, n + 2):
+                    seq += spill_stage(j, n)
             return seq
-        res = simulate_uniform(make, jobs, WINDOW_JOBS)
+        res = simulate_uniform(make, jobs, SPILL_WINDOW_JOBS if order == "softpipe_spill"
+                               else WINDOW_JOBS)
         cycles = res.cycles * inst
-        o2 = sum(sum(o.values()) for o in ops2d) * inst
-        o1 = sum(ops1d.values()) * inst
+        o2 = sum(slots2d) * inst
+        o1 = slots1d * inst
         stages.append(StageRow(stage, cycles, o2 / (arch.pes_2d * cycles) if cycles else 0.0,
                                o1 / (arch.width_1d * cycles) if cycles else 0.0,
                                int(dram_bytes * inst)))
@@ -262,33 +409,39 @@ def simulate_attention(design: str, layer: AttentionLayer, arch: ArraySpec = FUS
         for nest, nbytes in zip(mapping.nests, per_pass):
             names = UNFUSED_PASSES[nest.name]
             on2d = names[0] in MATRIX
-            ops = _ops(rates, names, pairs_total)
             dram = nbytes / inst
-            run(nest.name, nq, dram, 2 * dram, [ops] if on2d else [], {} if on2d else ops,
-                br, layer.n_kv, "2d" if on2d else "1d")
+            run(nest.name, nq, dram, 2 * dram, [slots("2d", names)] if on2d else [],
+                0.0 if on2d else slots("1d", names), br, layer.n_kv, "2d" if on2d else "1d")
     elif design in ("unfused", "flat"):
         dram = per_pass[0] / inst
         operands = 2 * dram + score_glb
-        run("fused" if design == "flat" else "on_chip", nq if design == "flat" else 1, dram,
-            operands, [_ops(rates, ("QK",), pairs_total), _ops(rates, ("AV",), pairs_total)],
-            _ops(rates, bind["1d"], pairs_total), br, layer.n_kv, "softpipe")
+        if flat_is_spilled(mapping):
+            if SPILL_WINDOW_JOBS * mapping.footprint_bytes > arch.buffer_bytes:
+                raise SpecError("spilled FLAT: three query blocks do not fit the buffer")
+            rd, wr = mapping.traffic.read_bytes, mapping.traffic.write_bytes
+            split = [(rd.get("Q", 0) + rd.get("K", 0) + wr.get("S", 0)) / inst,
+                     (rd.get("S", 0) + wr.get("P", 0)) / inst,
+                     (rd.get("P", 0) + rd.get("V", 0) + wr.get("O", 0)) / inst]
+            run("fused_spill", nq, dram, operands, [slots("2d", ("QK",)), slots("2d", ("AV",))],
+                slots("1d", bind["1d"]), br, layer.n_kv, "softpipe_spill", split)
+        else:
+            run("fused" if design == "flat" else "on_chip", nq if design == "flat" else 1, dram,
+                operands, [slots("2d", ("QK",)), slots("2d", ("AV",))], slots("1d", bind["1d"]),
+                br, layer.n_kv, "softpipe")
     elif design == "flashattention2":
         dram = per_pass[0] / inst
         run("fused", nq * nk, dram, 2 * dram + score_glb,
-            [_ops(rates, ("QK",), pairs_total), _ops(rates, ("SLNV",), pairs_total)],
-            _ops(rates, bind["1d"], pairs_total), br, bc, "softpipe")
+            [slots("2d", ("QK",)), slots("2d", ("SLNV",))], slots("1d", bind["1d"]), br, bc,
+            "softpipe")
     else:
         dram = per_pass[0] / inst
-        run("fused", nq * nk, dram, 2 * dram, [_ops(rates, bind["2d"], pairs_total)],
-            _ops(rates, bind["1d"], pairs_total), br, bc, "fused_2d_then_1d")
+        run("fused", nq * nk, dram, 2 * dram, [slots("2d", bind["2d"])], slots("1d", bind["1d"]),
+            br, bc, "fused_2d_then_1d")
 
-    ops2d_all = _ops(rates, bind["2d"], pairs_total)
-    ops1d_all = _ops(rates, bind["1d"], pairs_total)
     actions: dict[str, float] = {}
-    for kind, n in list(ops2d_all.items()) + list(ops1d_all.items()):
-        key = ENERGY_KIND[kind]
+    for key, n in _energy_actions(design, rates, bind["2d"] + bind["1d"], pairs_total).items():
         actions[key] = actions.get(key, 0.0) + n * inst
-    n_ops = sum(ops2d_all.values()) + sum(ops1d_all.values())
+    n_ops = sum(_ops(rates, bind["2d"] + bind["1d"], pairs_total).values())
     traffic = total_traffic
     actions["rf_read"] = 2 * n_ops * inst
     actions["rf_write"] = n_ops * inst
@@ -297,7 +450,7 @@ def simulate_attention(design: str, layer: AttentionLayer, arch: ArraySpec = FUS
     actions["glb_write"] = glb_bytes_total / 2 / energy.bytes_per_action["glb_write"]
     bound = traffic_bound(layer, arch.buffer_bytes).lower_bound_bytes
     return ArrayResult(design, layer, arch, mapping, total_cycles,
-                       sum(ops2d_all.values()) * inst, sum(ops1d_all.values()) * inst,
+                       slots("2d", bind["2d"]) * inst, slots("1d", bind["1d"]) * inst,
                        tuple(stages), actions, energy.energy_pj(actions), bound,
                        extra={"traffic_bytes": total_traffic})
 
@@ -312,11 +465,12 @@ def layer_for(model: str, seq_len: int, batch: int = 64, bytes_per_element: int 
 
 
 def simulate_model(design: str, model: str, seq_len: int, *, batch: int = 64,
-                   arch: ArraySpec = FUSEMAX, energy: EnergyTable | None = None) -> ArrayResult:
+                   arch: ArraySpec | None = None, energy: EnergyTable | None = None) -> ArrayResult:
     """Attention plus end to end: the linear layers (QKV, output projection, FFN; MACs from the
     lowered cascade) run on the 2D array at max(MACs / PEs, compulsory bytes / bandwidth) cycles,
     the remaining element-wise work (norms, residuals, activation) on the 1D array; the same for
-    every design."""
+    every design. ``arch`` defaults to the design's iso-area preset (``arch.PRESETS``)."""
+    arch = arch or PRESETS.get(design, FUSEMAX)
     energy = energy or load_energy_table()
     layer = layer_for(model, seq_len, batch, arch.bytes_per_element)
     res = simulate_attention(design, layer, arch, model=model, energy=energy)

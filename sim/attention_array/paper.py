@@ -39,15 +39,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sim.attention_array.arch import FUSEMAX, ArraySpec, EnergyTable, load_energy_table
+from sim.attention_array.arch import (FLAT_BUFFER_BYTES, FLAT_SPILL_ROW_BLOCK, FUSEMAX, ArraySpec,
+                                      EnergyTable, load_energy_table)
 from workloads.errors import SpecError
 from workloads.models import get_model
 
 PAPER_DESIGNS = ("flat", "fusemax")
-# FLAT's global buffer in the artifact's cloud configuration (src/accel/flat.py: self.L3 = 32 MiB).
-FLAT_BUFFER_BYTES = 32 * 2**20
-# Query rows per block when FLAT spills scores (flat_validation.csv, 256K/1M rows: P1 = 1024).
-FLAT_SPILL_ROW_BLOCK = 1024
 # Pipelined exponential unit of FLAT's 1D array (outputs-1d-flat/ERT_summary_verbose.yaml).
 FLAT_EXP_PJ = 94.6475
 # FuseMax's exp as 6 MACs + 1 add (src/accel/proposal.py compute_cost of SLN and PRM).
