@@ -15,6 +15,11 @@ What is modeled
   job with fewer than ``rows`` query rows leaves rows idle) and the 1D array
   (``ceil(ops / width)``); an array operation lasts at least its share of the job's global-buffer
   bytes at 512 B per cycle. ``pipeline.simulate`` schedules the jobs.
+* Issue slots: FuseMax's exp takes 7 PE cycles (6 MACs + 1 add); unfused/FLAT/FA2's 1D array is
+  FLAT's pipelined softmax unit (one step per output element of each element-wise Einsum).
+  ``ArrayResult.ops_2d``/``ops_1d`` are these PE cycles of work.
+* FLAT (default ``arch.FLAT``, the iso-area 32 MiB buffer): score rows on chip in full query
+  blocks, or scores spilled in 1024-row blocks (``flat_mappings``), the faster simulated one kept.
 * Heads and batch entries run one after another (the pipeline drains between them).
 * Energy: operation, buffer, register-file and DRAM actions × ``energy.yaml``. Register files:
   two reads and one write per array operation (assumption). Leakage is not modeled.
