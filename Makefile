@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(VENV)/bin/einspace lower gpt2 --phase decode --seq-len 1024
+	$(VENV)/bin/einspace sweep experiments/examples/demo.yaml --jobs 2 --report
 
 # Headless Chromium renders the HTML report in the tests (Debian's package, root needed).
 chromium:

@@ -66,5 +66,6 @@ def nsga2(exp, evaluator, progress) -> None:
         if constraints:
             kwargs["G"] = np.array([[(mean_of(pts, n) - v) if kind == "max" else (v - mean_of(pts, n))
                                      for n, kind, v in constraints] for pts in per_design])
-        Evaluator().eval(StaticProblem(problem, **kwargs), population)
+        record = Evaluator().eval  # pymoo's ask-tell step: stores F/G and feasibility on the population
+        record(StaticProblem(problem, **kwargs), population)
         algorithm.tell(infills=population)

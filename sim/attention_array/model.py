@@ -97,11 +97,11 @@ def cascade_rates(model: str, seq_len: int, attention: str, block: int) -> Casca
     """Per-pair rates of one layer's attention Einsums, plus its linear layers' MACs and bytes."""
     spec = get_model(model)
     cascade = lower(spec, "prefill", 1, seq_len, attention=attention, layers=1,
-                    block=min(block, seq_len))
+                    block=min(block, seq_len), lm_head="none")
     pairs = spec.n_heads * seq_len * seq_len
     per_pair, lin_macs, lin_bytes, other = {}, 0, 0.0, {}
     for einsum, stats in zip(cascade.einsums, cascade.stats):
-        short = einsum.name.split(".", 1)[1]
+        short = einsum.name.split(".", 1)[-1]
         if einsum.group == "attention":
             per_pair[short] = {k: v / pairs for k, v in _kinds(stats).items()}
         elif stats.macs:
