@@ -1,6 +1,6 @@
-"""Design points per second of the roofline family: evaluation alone, and full sweeps (evaluate +
-atomic Parquet store) on the local engine with 1 and 2 workers. Workload: GPT-2 decode, one block,
-seq 64 (about 40 Einsums per point)."""
+"""Design points per second: every family's evaluation in-process (the first points of its
+example file), and full roofline sweeps (evaluate + atomic Parquet store) on the local engine
+with 1 and 2 workers. Roofline workload: GPT-2 decode, one block, seq 64 (about 40 Einsums)."""
 from __future__ import annotations
 
 import tempfile
@@ -18,6 +18,9 @@ EXP = textwrap.dedent("""\
       dram_bandwidth_gb_per_s: [25.6, 102.4]
     objectives: {latency_s: min, area_mm2: min}
     """)
+
+
+FAMILY_POINTS = 6
 
 
 def run() -> list[dict]:
@@ -41,6 +44,13 @@ def run() -> list[dict]:
             info = run_sweep(f, jobs=jobs, run=f"j{jobs}", runs_dir=d, progress=False)
             rows.append({"benchmark": f"roofline sweep, local engine, {jobs} worker(s), {info.planned} points",
                          "metric": "throughput", "value": info.planned / info.wall_s, "unit": "points/s"})
+    for family in ("pim", "bitserial", "attention"):
+        exp, _ = schema.load(Path("experiments/examples") / f"{family}.yaml")
+        points = [p.as_dict() for p in space.design_points(exp, space.grid_designs(exp))][:FAMILY_POINTS]
+        t0 = time.perf_counter()
+        evaluate_chunk(points)
+        rows.append({"benchmark": f"{family} evaluate (in-process, first {len(points)} points of its example)",
+                     "metric": "throughput", "value": len(points) / (time.perf_counter() - t0), "unit": "points/s"})
     return rows
 
 
