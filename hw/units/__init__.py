@@ -11,6 +11,7 @@ from workloads.errors import SpecError
 
 REGISTRY: dict[str, str] = {
     "bank_mac": "hw.units.bank_mac",
+    "bitserial_pe": "hw.units.bitserial_pe",
     "online_softmax": "hw.units.online_softmax",
 }
 
