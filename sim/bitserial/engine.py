@@ -32,46 +32,28 @@ class CycleBreakdown:
     drain_cycles: float
 
 
+@dataclass(frozen=True)
+class LinearBus:
+    """A bus of fixed bandwidth: a transfer of b bytes takes b / bytes_per_cycle cycles."""
+
+    bytes_per_cycle: float
+
+    def serve(self, start: float, transfers) -> float:
+        return start + sum(size / self.bytes_per_cycle for size, _ in transfers)
+
+
 def step_schedule(compute_cycles, load_bytes, store_bytes, bytes_per_cycle: float) -> CycleBreakdown:
-    """Step through a schedule (three equal-length sequences) and return its cycle breakdown."""
-    comp = np.asarray(compute_cycles, dtype=float).tolist()
-    load = (np.asarray(load_bytes, dtype=float) / bytes_per_cycle).tolist()
-    store = (np.asarray(store_bytes, dtype=float) / bytes_per_cycle).tolist()
-    n = len(comp)
-    if n == 0:
-        return CycleBreakdown(0, 0, 0.0, 0.0, 0.0)
-    load_end = load[0]
-    fill = load_end
-    comp_end_prev = fill  # compute end of step i−1 (step −1 "ends" when the fill does)
-    stall = 0.0
-    next_load_end = 0.0
-    for i in range(n):
-        start = comp_end_prev if comp_end_prev > load_end else load_end
-        if i:
-            stall += start - comp_end_prev
-        end = start + comp[i]
-        bus_free = load_end if load_end > comp_end_prev else comp_end_prev
-        bus_work = (store[i - 1] if i else 0.0) + (load[i + 1] if i + 1 < n else 0.0)
-        next_load_end = bus_free + bus_work
-        comp_end_prev, load_end = end, next_load_end
-    last_end = comp_end_prev
-    bus_end = next_load_end if next_load_end > last_end else last_end
-    total = bus_end + store[n - 1]
-    compute = float(sum(comp))
-    return CycleBreakdown(
-        cycles=math.ceil(total - 1e-9),
-        compute_cycles=int(round(compute)),
-        fill_cycles=fill,
-        stall_cycles=stall,
-        drain_cycles=total - last_end,
-    )
+    """Step through a schedule (three equal-length sequences) on a fixed-bandwidth bus."""
+    loads = [((float(b), False),) for b in load_bytes]
+    stores = [((float(b), True),) for b in store_bytes]
+    return step_schedule_bus(compute_cycles, loads, stores, LinearBus(bytes_per_cycle))
 
 
 def step_schedule_bus(compute_cycles, load_transfers, store_transfers, bus) -> CycleBreakdown:
     """`step_schedule` with the bus timed by `bus.serve(start, transfers) -> end` (e.g. a
     `sim.bitserial.dram_timing.DramBus`) instead of bytes / bandwidth. `load_transfers[i]` and
     `store_transfers[i]` are sequences of (bytes, is_write) moved for step i, in bus order. The
-    stepping is the same as `step_schedule`'s; a test proves both equal on a linear bus."""
+    stepping is the one described in the module docstring."""
     comp = np.asarray(compute_cycles, dtype=float).tolist()
     n = len(comp)
     if n == 0:

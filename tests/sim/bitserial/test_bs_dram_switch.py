@@ -2,7 +2,7 @@
 
 References are independent of the adapter: `sim.dram.simulate` run directly on the same request
 stream (with refresh), the standards' closed-form peaks, the checked-in cycle-mode CSV, and the
-old bytes / bandwidth stepping (`step_schedule`).
+bytes / bandwidth stepping (`step_schedule`, a `LinearBus`) and to the checked-in cycle-mode CSV.
 """
 from __future__ import annotations
 
@@ -121,26 +121,6 @@ def test_ddr4_decode_is_bounded_by_its_lower_peak():
     assert c["cycles"] >= b["cycles"] * min(1.0, peak_ratio)  # bus peak below the bandwidth model's
     assert c["cycles"] <= b["cycles"] * peak_ratio / 0.9
     _check_bus_traces(ddr4, tile_schedule(g, bw))
-
-
-def test_step_schedule_bus_on_a_linear_bus_equals_step_schedule():
-    class Linear:
-        def __init__(self, bpc):
-            self.bpc = bpc
-
-        def serve(self, start, transfers):
-            base = 0.0
-            for nbytes, _ in transfers:
-                base += nbytes / self.bpc
-            return start + base
-
-    acc = accelerator("bitmod-lossy", "generative", "llama-2-7b")
-    for g in model_gemms("llama-2-7b", "prefill", 256, 1)[:4]:
-        s = tile_schedule(g, acc)
-        old = step_schedule(s["compute_cycles"], s["load_bytes"], s["store_bytes"], acc.dram.bytes_per_cycle)
-        loads = [((x, False),) for x in s["load_bytes"].tolist()]
-        stores = [((x, True),) for x in s["store_bytes"].tolist()]
-        assert step_schedule_bus(s["compute_cycles"], loads, stores, Linear(acc.dram.bytes_per_cycle)) == old
 
 
 def test_bandwidth_default_is_bit_identical_to_the_old_path():
