@@ -14,7 +14,7 @@ step timings and counts against `run_fast` (and through it `run_event`) on many 
 from __future__ import annotations
 
 from sim.dram.spec import DramStandard
-from sim.pim.engine import RunResult, StepTiming, _Channel, _fast_channel, _merge, _self_spacing, _step_timing
+from sim.pim.engine import RunResult, StepTiming, _asic_step, _Channel, _fast_channel, _merge, _self_spacing, _step_timing
 from sim.pim.stream import AsicStep
 
 
@@ -58,13 +58,7 @@ def run_cached(standard: DramStandard, steps: list, channels: int, cache: StepCa
     timings: list[StepTiming] = []
     for step in steps:
         if isinstance(step, AsicStep):
-            for ch in chans:
-                t = now
-                while (c := ch.idle_refresh_cycle(t, now + step.cycles)) is not None:
-                    ch.issue("REF", c)
-                    t = c
-            timings.append(StepTiming(step.name, step.category, now, now + step.cycles))
-            now += step.cycles
+            now = _asic_step(chans, step, now, timings)
             continue
         used = chans[:len(step.tiles)]
         key = (_shape(step), tuple(_state(ch, now) for ch in used))

@@ -243,6 +243,19 @@ def _fast_channel(ch: _Channel, tiles: tuple[Tile, ...], barrier: int,
         i += 1
 
 
+def _asic_step(chans: list, step: AsicStep, now: int, timings: list) -> int:
+    """An ASIC step: the PIM channels sit idle for its cycles, issuing any refresh that falls due.
+    Appends its timing and returns the cycle it ends."""
+    end = now + step.cycles
+    for ch in chans:
+        t = now
+        while (c := ch.idle_refresh_cycle(t, end)) is not None:
+            ch.issue("REF", c)
+            t = c
+    timings.append(StepTiming(step.name, step.category, now, end))
+    return end
+
+
 def run_fast(standard: DramStandard, steps: list, channels: int, *, refresh: bool = True
              ) -> RunResult:
     """Fast path with the same cycles and command counts as `run_event` (no trace)."""
@@ -253,13 +266,7 @@ def run_fast(standard: DramStandard, steps: list, channels: int, *, refresh: boo
     timings: list[StepTiming] = []
     for step in steps:
         if isinstance(step, AsicStep):
-            for ch in chans:
-                t = now
-                while (c := ch.idle_refresh_cycle(t, now + step.cycles)) is not None:
-                    ch.issue("REF", c)
-                    t = c
-            timings.append(StepTiming(step.name, step.category, now, now + step.cycles))
-            now += step.cycles
+            now = _asic_step(chans, step, now, timings)
             continue
         for ch, tiles in zip(chans, step.tiles):
             ch.step_refs = ch.step_io = 0
