@@ -38,18 +38,23 @@ def _sizes(layer: AttentionLayer) -> tuple[int, int, int]:
     return layer.head_dim, layer.bytes_per_element, layer.stat_bytes_per_element
 
 
-def flashattention2(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
-                    *, skip_masked: bool = True) -> AttentionMapping:
-    """FlashAttention-2: for each Q block, stream K/V blocks; O, ℓ, m on chip until the block ends."""
-    br, bc = _check_tiles(layer, q_tile, kv_tile)
-    d, b, sb = _sizes(layer)
-    nest = LoopNest("fused", (
+def _q_outer_nest(br: int, bc: int) -> LoopNest:
+    """Q blocks outer, K/V blocks streamed inner, O written once per Q block (FA2 and FuseMax)."""
+    return LoopNest("fused", (
         Loop("q", br, (
             Access("Q", "read"),
             Loop("kv", bc, (Access("K", "read"), Access("V", "read"), Compute())),
             Access("O", "write"),
         )),
     ))
+
+
+def flashattention2(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
+                    *, skip_masked: bool = True) -> AttentionMapping:
+    """FlashAttention-2: for each Q block, stream K/V blocks; O, ℓ, m on chip until the block ends."""
+    br, bc = _check_tiles(layer, q_tile, kv_tile)
+    d, b, sb = _sizes(layer)
+    nest = _q_outer_nest(br, bc)
     fp = (("Q", br * d * b), ("O", br * d * b), ("m", br * sb), ("l", br * sb),
           ("K", bc * d * b), ("V", bc * d * b), ("S", br * bc * b))
     return AttentionMapping("flashattention2", layer, buffer_bytes, br, bc, skip_masked,
@@ -80,13 +85,7 @@ def fusemax(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
     """FuseMax: Q tile and O/ℓ/m accumulators resident, K/V streamed double-buffered, scores in the PEs."""
     br, bc = _check_tiles(layer, q_tile, kv_tile)
     d, b, sb = _sizes(layer)
-    nest = LoopNest("fused", (
-        Loop("q", br, (
-            Access("Q", "read"),
-            Loop("kv", bc, (Access("K", "read"), Access("V", "read"), Compute())),
-            Access("O", "write"),
-        )),
-    ))
+    nest = _q_outer_nest(br, bc)
     fp = (("Q", br * d * b), ("O", br * d * b), ("m", br * sb), ("l", br * sb),
           ("K", 2 * bc * d * b), ("V", 2 * bc * d * b))
     return AttentionMapping("fusemax", layer, buffer_bytes, br, bc, skip_masked, (nest,), (fp,))
