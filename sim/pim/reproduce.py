@@ -27,9 +27,8 @@ from mappers.pim import map_decode
 from sim import roofline
 from sim.pim.analytic import AnalyticRunner
 from sim.pim.baselines import BASELINES, DISPATCH_OVERHEAD_S, eager_decode
-from sim.pim.engine import RunResult, run_event, run_fast
+from sim.pim.engine import run_event, run_fast
 from sim.pim.spec import PimSystem
-from sim.pim.stream import PimStep
 from workloads import lower
 
 BREAKDOWN = ("pim_mac_ms", "asic_ms", "data_movement_ms", "refresh_ms")

@@ -4,14 +4,8 @@ APIs, one-line schema errors with the `architectures[i]` key path."""
 from __future__ import annotations
 
 import math
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -62,22 +56,9 @@ def test_mixed_sweep_runs_every_family_and_is_deterministic(mixed, tmp_path):
     pd.testing.assert_frame_equal(RunStore(runs / "ref").einsums(), RunStore(tmp_path / "again").einsums())
 
 
-def test_sigkill_then_resume_recomputes_nothing_stored(mixed, tmp_path):
+def test_sigkill_then_resume_recomputes_nothing_stored(mixed, tmp_path, kill_sweep):
     path, runs = mixed
-    code = "import sys; from experiments.cli import main; sys.exit(main(sys.argv[1:]))"
-    args = [sys.executable, "-c", code, "sweep", str(path), "--run", "k", "--runs-dir", str(tmp_path),
-            "--jobs", "1", "--chunk-size", "1", "--quiet"]
-    proc = subprocess.Popen(args, cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    points_dir = tmp_path / "k" / "points"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if points_dir.is_dir() and sum(1 for p in points_dir.glob("[!.]*.parquet")) >= 8:
-            break
-        time.sleep(0.002)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    stored = len(RunStore(tmp_path / "k").done_ids())
+    stored = kill_sweep(path, tmp_path, "k", 8)
     assert 8 <= stored < N_POINTS, f"kill landed at {stored} stored points"
     assert main(["sweep", str(path), "--resume", "k", "--runs-dir", str(tmp_path), "--quiet"]) == 0
     session = RunStore(tmp_path / "k").manifest()["sessions"][-1]

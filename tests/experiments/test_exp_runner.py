@@ -1,13 +1,7 @@
 """The runner: a 200-point sweep on 2 workers, determinism, SIGKILL + resume equals uninterrupted."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -67,22 +61,9 @@ def test_same_file_same_results(reference, exp_file, tmp_path):
     pd.testing.assert_frame_equal(RunStore(runs / "ref").einsums(), RunStore(tmp_path / "again").einsums())
 
 
-def test_sigkill_midway_then_resume_equals_uninterrupted(reference, exp_file, tmp_path):
+def test_sigkill_midway_then_resume_equals_uninterrupted(reference, exp_file, tmp_path, kill_sweep):
     _, runs = reference
-    code = "import sys; from experiments.cli import main; sys.exit(main(sys.argv[1:]))"
-    args = [sys.executable, "-c", code, "sweep", str(exp_file), "--run", "k", "--runs-dir", str(tmp_path),
-            "--jobs", "1", "--chunk-size", "1", "--quiet"]
-    proc = subprocess.Popen(args, cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    points_dir = tmp_path / "k" / "points"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if points_dir.is_dir() and sum(1 for p in points_dir.glob("[!.]*.parquet")) >= 15:
-            break
-        time.sleep(0.002)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    stored = len(RunStore(tmp_path / "k").done_ids())
+    stored = kill_sweep(exp_file, tmp_path, "k", 15)
     assert 15 <= stored < 200, f"kill landed at {stored} stored points"
     rc = main(["sweep", str(exp_file), "--resume", "k", "--runs-dir", str(tmp_path), "--quiet"])
     assert rc == 0
@@ -109,7 +90,7 @@ def test_random_search_is_seeded(exp_file, tmp_path):
     f.write_text(text)
     a = run_sweep(f, run="a", runs_dir=tmp_path, progress=False)
     b = run_sweep(f, run="b", runs_dir=tmp_path, progress=False)
-    assert a.computed == 12
+    assert a.computed == b.computed == 12
     pd.testing.assert_frame_equal(RunStore(tmp_path / "a").points(), RunStore(tmp_path / "b").points())
 
 

@@ -31,7 +31,7 @@ def test_nsga2_is_seeded_and_resumable(tmp_path):
     f.write_text(EXP)
     a = run_sweep(f, run="a", runs_dir=tmp_path, progress=False)
     assert 10 < a.computed <= 40
-    b = run_sweep(f, run="b", runs_dir=tmp_path, progress=False, jobs=2)
+    run_sweep(f, run="b", runs_dir=tmp_path, progress=False, jobs=2)
     pd.testing.assert_frame_equal(RunStore(tmp_path / "a").points(), RunStore(tmp_path / "b").points())
     again = run_sweep(f, resume="a", runs_dir=tmp_path, progress=False)
     assert again.computed == 0

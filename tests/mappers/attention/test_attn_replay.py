@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from mappers.attention.designs import DESIGNS, build, unfused_on_chip_bytes
 from mappers.attention.layer import AttentionLayer
-from mappers.attention.loopnest import Access, Compute, Loop, tensor_specs
+from mappers.attention.loopnest import Compute, Loop, tensor_specs
 
 
 class _Slot:

@@ -1,5 +1,4 @@
 """PIM-GPT mapping: every MAC placed once, vector work on the ASIC, checker-clean streams."""
-import math
 
 import pytest
 
