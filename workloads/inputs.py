@@ -19,8 +19,9 @@ def rope_tables(model: ModelSpec, n_positions: int) -> tuple[np.ndarray, np.ndar
 
 
 def random_inputs(cascade: Cascade, seed: int = 0, std: float = 0.02) -> dict[str, np.ndarray]:
-    """Seeded inputs for every input tensor of a lowered cascade: N(0, std) weights, norm
-    gains near 1, token ids below the vocabulary size, exact RoPE tables, N(0,1) KV caches."""
+    """Seeded inputs for every input tensor of a lowered cascade: N(0, std) weights (std 0.02 is
+    GPT-2's `initializer_range`), norm gains near 1, token ids below the vocabulary size, exact
+    RoPE tables, N(0,1) KV caches."""
     rng = np.random.default_rng(seed)
     model = ModelSpec(**cascade.meta["spec"]) if "spec" in cascade.meta else None
     values: dict[str, np.ndarray] = {}

@@ -26,7 +26,7 @@ import simpy
 
 from sim.dram.device import ChannelDevice
 from sim.dram.spec import DramStandard
-from sim.pim.stream import AsicStep, PimStep, Tile
+from sim.pim.stream import AsicStep, Tile
 
 
 @dataclass
