@@ -18,6 +18,7 @@
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -25,14 +26,14 @@ import numpy as np
 import pandas as pd
 
 from sim.pim.spec import PimSystem
-from sim.pim.stream import AsicStep, PimStep, Tile
+from sim.pim.stream import AsicStep, PimRuns, PimStep, Tile
 
 PIM_GROUPS = ("qkv", "proj", "mlp", "lm_head")
 
 
-def gemv_tiles(out_rows: int, in_len: int, system: PimSystem, row_base: int = 0
-               ) -> tuple[tuple[Tile, ...], ...]:
-    """Per-channel tiles of a GEMV with `out_rows` rows of length `in_len`."""
+def gemv_layout(out_rows: int, in_len: int, system: PimSystem, row_base: int = 0) -> list[list]:
+    """Per channel, the (row, segments, macs_per_segment, gb_bursts) of every tile of a GEMV with
+    `out_rows` rows of length `in_len`."""
     chunk = min(system.gb_elems, system.row_elems)
     chunks = [min(chunk, in_len - s) for s in range(0, in_len, chunk)]
     out = []
@@ -43,16 +44,14 @@ def gemv_tiles(out_rows: int, in_len: int, system: PimSystem, row_base: int = 0
         for length in chunks:
             macs = math.ceil(length / system.lanes)
             for g in range(groups):
-                tiles.append(Tile(row=row, segments=1, macs_per_segment=macs,
-                                  gb_bursts=macs if g == 0 else 0))
+                tiles.append((row, 1, macs, macs if g == 0 else 0))
                 row += 1
-        out.append(tuple(tiles))
-    return tuple(out)
+        out.append(tiles)
+    return out
 
 
-def score_tiles(heads: int, d_head: int, kv_len: int, system: PimSystem
-                ) -> tuple[tuple[Tile, ...], ...]:
-    """Per-channel tiles of q.K over the cache: heads over channels, keys over banks."""
+def score_layout(heads: int, d_head: int, kv_len: int, system: PimSystem) -> list[list]:
+    """Per channel, the tiles of q.K over the cache: heads over channels, keys over banks."""
     macs = math.ceil(d_head / system.lanes)
     per_row = max(1, system.row_elems // d_head)
     keys_per_bank = math.ceil(kv_len / system.banks)
@@ -63,17 +62,15 @@ def score_tiles(heads: int, d_head: int, kv_len: int, system: PimSystem
             left, first = keys_per_bank, True
             while left > 0:
                 seg = min(per_row, left)
-                tiles.append(Tile(row=h * 4096 + len(tiles), segments=seg, macs_per_segment=macs,
-                                  gb_bursts=macs if first else 0))
+                tiles.append((h * 4096 + len(tiles), seg, macs, macs if first else 0))
                 left -= seg
                 first = False
-        out.append(tuple(tiles))
-    return tuple(out)
+        out.append(tiles)
+    return out
 
 
-def context_tiles(heads: int, d_head: int, kv_len: int, system: PimSystem
-                  ) -> tuple[tuple[Tile, ...], ...]:
-    """Per-channel tiles of p.V with V stored transposed: heads over channels, d over banks."""
+def context_layout(heads: int, d_head: int, kv_len: int, system: PimSystem) -> list[list]:
+    """Per channel, the tiles of p.V with V stored transposed: heads over channels, d over banks."""
     chunk = min(system.gb_elems, system.row_elems)
     groups = math.ceil(d_head / system.banks)
     out = []
@@ -83,10 +80,45 @@ def context_tiles(heads: int, d_head: int, kv_len: int, system: PimSystem
             for s in range(0, kv_len, chunk):
                 macs = math.ceil(min(chunk, kv_len - s) / system.lanes)
                 for g in range(groups):
-                    tiles.append(Tile(row=h * 4096 + len(tiles), segments=1, macs_per_segment=macs,
-                                      gb_bursts=macs if g == 0 else 0))
-        out.append(tuple(tiles))
+                    tiles.append((h * 4096 + len(tiles), 1, macs, macs if g == 0 else 0))
+        out.append(tiles)
+    return out
+
+
+def as_tiles(layout: list[list]) -> tuple[tuple[Tile, ...], ...]:
+    return tuple(tuple(Tile(row, seg, macs, gb) for row, seg, macs, gb in tiles)
+                 for tiles in layout)
+
+
+def as_runs(layout: list[list]) -> tuple:
+    """Per channel, the tiles as runs of (signature, count) -- what decides timing."""
+    out = []
+    for tiles in layout:
+        runs: list[list] = []
+        for _, seg, macs, gb in tiles:
+            sig = (seg, macs, gb)
+            if runs and runs[-1][0] == sig:
+                runs[-1][1] += 1
+            else:
+                runs.append([sig, 1])
+        out.append(tuple((sig, n) for sig, n in runs))
     return tuple(out)
+
+
+def gemv_tiles(out_rows: int, in_len: int, system: PimSystem, row_base: int = 0
+               ) -> tuple[tuple[Tile, ...], ...]:
+    """Per-channel tiles of a GEMV with `out_rows` rows of length `in_len`."""
+    return as_tiles(gemv_layout(out_rows, in_len, system, row_base))
+
+
+def score_tiles(heads: int, d_head: int, kv_len: int, system: PimSystem
+                ) -> tuple[tuple[Tile, ...], ...]:
+    return as_tiles(score_layout(heads, d_head, kv_len, system))
+
+
+def context_tiles(heads: int, d_head: int, kv_len: int, system: PimSystem
+                  ) -> tuple[tuple[Tile, ...], ...]:
+    return as_tiles(context_layout(heads, d_head, kv_len, system))
 
 
 @dataclass(frozen=True)
@@ -100,30 +132,63 @@ class PimPlan:
     d_model: int
     layers: int
 
-    def steps(self, kv_len: int) -> list:
-        """PIM and ASIC steps of one decode token attending over `kv_len` cached tokens."""
+    @functools.cached_property
+    def _records(self) -> tuple:
+        cols = ("einsum", "unit", "pim_kind", "out_rows", "in_len", "bytes", "vector_ops",
+                "attention", "kv_len_lowered")
+        return tuple(zip(*(self.table[c].tolist() for c in cols)))
+
+    @functools.cached_property
+    def _clocks(self) -> tuple[float, float]:
+        """DRAM cycles per ASIC cycle; bytes per DRAM cycle over all channel buses."""
+        return (self.system.dram_cycles_per_asic_cycle,
+                self.system.channels * 32 / self.system.standard.timing("nBL"))
+
+    @functools.cached_property
+    def transfer_bytes(self) -> float:
+        """Bytes moved over the channel buses per token outside the MAC streams (KV append)."""
+        return float(self.table[self.table.unit == "transfer"].bytes.sum())
+
+    @property
+    def kv_dependent(self) -> tuple[bool, ...]:
+        """Per step, whether it changes with the kv length (score, context, attention ASIC)."""
+        return tuple((unit == "pim" and kind in ("score", "context")) or (unit == "asic" and att)
+                     for _, unit, kind, *_, att, _ in self._records)
+
+    def steps(self, kv_len: int, *, runs: bool = False, only: tuple[int, ...] | None = None
+              ) -> list:
+        """PIM and ASIC steps of one decode token attending over `kv_len` cached tokens.
+
+        PIM steps are `PimStep` (tiles with row addresses) or, with `runs`, `PimRuns` (the same
+        tiles as runs of identical signatures). `only` restricts the output to those steps."""
+        system = self.system
+        dpa, bus_bytes_per_cycle = self._clocks
+        pack = as_runs if runs else as_tiles
+        kind = PimRuns if runs else PimStep
+        attn: dict[str, object] = {}
+        asic: dict[tuple, int] = {}
         steps: list = []
-        dpa = self.system.dram_cycles_per_asic_cycle
-        bus_bytes_per_cycle = self.system.channels * 32 / self.system.standard.timing("nBL")
-        for row in self.table.itertuples():
-            if row.unit == "pim":
-                if row.pim_kind == "score":
-                    tiles = score_tiles(self.heads, self.d_head, kv_len, self.system)
-                elif row.pim_kind == "context":
-                    tiles = context_tiles(self.heads, self.d_head, kv_len, self.system)
+        records = self._records if only is None else [self._records[i] for i in only]
+        for name, unit, pim_kind, out_rows, in_len, nbytes, vector_ops, attention, kv_low in records:
+            if unit == "pim":
+                if pim_kind in ("score", "context"):
+                    if pim_kind not in attn:
+                        layout = score_layout if pim_kind == "score" else context_layout
+                        attn[pim_kind] = pack(layout(self.heads, self.d_head, kv_len, system))
+                    steps.append(kind(name, attn[pim_kind]))
                 else:
-                    tiles = gemv_tiles(int(row.out_rows), int(row.in_len), self.system)
-                steps.append(PimStep(row.einsum, tiles))
-            elif row.unit == "transfer":
-                steps.append(AsicStep(row.einsum, math.ceil(row.bytes / bus_bytes_per_cycle),
-                                      "transfer"))
+                    steps.append(kind(name, pack(gemv_layout(int(out_rows), int(in_len), system))))
+            elif unit == "transfer":
+                steps.append(AsicStep(name, math.ceil(nbytes / bus_bytes_per_cycle), "transfer"))
             else:
-                ops = row.vector_ops
-                if row.attention:
-                    ops = ops * kv_len / max(1, row.kv_len_lowered)
-                cycles = math.ceil((math.ceil(ops / self.system.asic_lanes)
-                                    + self.system.asic_pipeline_cycles) * dpa)
-                steps.append(AsicStep(row.einsum, cycles, "asic"))
+                cycles = asic.get((vector_ops, attention, kv_low))
+                if cycles is None:
+                    ops = vector_ops
+                    if attention:
+                        ops = ops * kv_len / max(1, kv_low)
+                    cycles = asic[(vector_ops, attention, kv_low)] = math.ceil(
+                        (math.ceil(ops / system.asic_lanes) + system.asic_pipeline_cycles) * dpa)
+                steps.append(AsicStep(name, cycles, "asic"))
         return steps
 
 

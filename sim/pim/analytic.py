@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 from sim.dram.device import ChannelDevice
 from sim.dram.spec import DramStandard
-from sim.pim.engine import RunResult, StepTiming
-from sim.pim.stream import AsicStep, PimStep
+from sim.pim.engine import BREAKDOWN_KINDS, RunResult, StepTiming
+from sim.pim.stream import AsicStep, PimRuns
 
 COMMANDS = ("WR_GB", "ACT_AB", "MAC_AB", "RD_MAC", "PRE_AB", "REF")
 WR_GB, ACT_AB, MAC_AB, RD_MAC, PRE_AB, REF = range(len(COMMANDS))
@@ -75,29 +75,6 @@ class PimTiming:
         return cls(tuple(latency), spacing, t("nCL") + t("nBL"), t("nREFI"), t("nRFC"), t("nBL"))
 
 
-class _Chan:
-    """Issue state of one channel: bounds, last command and data cycles, refresh due cycle."""
-
-    __slots__ = ("nxt", "last", "last_data", "due", "counts", "step_refs", "step_io")
-
-    def __init__(self, refi: int) -> None:
-        self.nxt = [0] * len(COMMANDS)
-        self.last = -1
-        self.last_data = -1
-        self.due = refi
-        self.counts: dict[str, int] = {}
-        self.step_refs = 0
-        self.step_io = 0
-
-    def finish(self) -> int:
-        return max(self.last + 1, self.last_data)
-
-    def add_counts(self, counts: tuple[tuple[str, int], ...], m: int = 1) -> None:
-        c = self.counts
-        for name, n in counts:
-            c[name] = c.get(name, 0) + m * n
-
-
 def _tile_counts(sig: tuple[int, int, int], ref: bool) -> tuple[tuple[str, int], ...]:
     segments, macs, gb = sig
     out = []
@@ -124,17 +101,62 @@ def channel_runs(tiles) -> tuple[tuple[tuple[int, int, int], int], ...]:
     return tuple((s, n) for s, n in out)
 
 
+@dataclass(frozen=True, eq=False)
+class _Compiled:
+    """A PIM step ready to run: channel masks per distinct run list (signatures interned to ids),
+    per-channel bus bursts (WR_GB + RD_MAC) and the step's command counts (REF excluded)."""
+
+    groups: tuple[tuple[tuple[tuple[int, int], ...], int], ...]
+    io: tuple[int, ...]
+    counts: tuple[int, ...]
+
+
+_EPISODE_TILES = 16
+_SIG_BITS = 21
+
+
 class AnalyticRunner:
-    """Channel states of a PIM system carried across calls, so a decode runs token after token."""
+    """Channel states of a PIM system carried across calls, so a decode runs token after token.
+
+    Channels whose states are equal are held as one class (a bit mask of channel indices, the
+    absolute next-allowed cycles, the refresh due cycle), so a step costs one evaluation per
+    distinct (state, run list) pair, not one per channel. A state is normalized to a step barrier
+    when the step starts (bounds at or before it read as 0; the last command and last data cycle
+    lie at or before every barrier and drop out) and interned to a small integer, so tile
+    transitions are memoized on integers."""
 
     def __init__(self, standard: DramStandard, channels: int, *, refresh: bool = True) -> None:
         self.timing = PimTiming.from_standard(standard)
         self.refresh = refresh
-        self.chans = [_Chan(self.timing.refi_cycles) for _ in range(channels)]
+        self.channels = channels
+        self._rel_id: dict[tuple, int] = {}
+        self._rels: list[tuple[int, ...]] = []
+        self._reach: list[int] = []
+        self._zero = self._state((0,) * len(COMMANDS))
+        self.classes: list[tuple[int, int, int, int]] = [
+            ((1 << channels) - 1, 0, self._zero, self.timing.refi_cycles)]
         self.now = 0
+        self.refs = 0
+        self._min_due = self.timing.refi_cycles
+        self._pending_idle = 0
         self._tiles: dict[tuple, tuple] = {}
-        self._trans: dict[tuple, tuple] = {}
-        self._runs: dict[int, tuple[PimStep, tuple]] = {}
+        self._shift: dict[int, int] = {}
+        self._steps: dict[tuple, tuple] = {}
+        self._sig_id: dict[tuple, int] = {}
+        self._sigs: list[tuple[int, int, int]] = []
+        self._trans: dict[int, tuple] = {}
+        self._episodes: dict[int, tuple | None] = {}
+        self._compiled: dict[int, tuple] = {}
+        self._by_runs: dict[tuple, _Compiled] = {}
+        self._uses: dict[_Compiled, int] = {}
+
+    def _state(self, rel: tuple[int, ...]) -> int:
+        i = self._rel_id.get(rel)
+        if i is None:
+            i = self._rel_id[rel] = len(self._rels)
+            self._rels.append(rel)
+            self._reach.append(max(rel))
+        return i
 
     # --- one tile, normalized to its start cycle t0 -------------------------------------------
     def _tile(self, sig: tuple[int, int, int], rel: tuple[int, ...], ref: bool) -> tuple:
@@ -186,146 +208,325 @@ class AnalyticRunner:
         self._tiles[key] = out
         return out
 
-    def _next(self, sig: tuple[int, int, int], rel: tuple[int, ...], ref: bool) -> tuple:
-        """Tile transition: (state at the next tile start, cycles to it, last data or None)."""
-        key = (sig, rel, ref)
+    def _next(self, sig: int, sid: int, ref: int) -> tuple:
+        """Tile transition on interned ids: (state at the next tile start, cycles to it, last
+        data relative to it or None)."""
+        key = (sid << _SIG_BITS | sig) << 1 | ref
         tr = self._trans.get(key)
         if tr is None:
-            nxt, last, last_data, _ = self._tile(sig, rel, ref)
+            nxt, last, last_data, _ = self._tile(self._sigs[sig], self._rels[sid], bool(ref))
             dt = last + 1
-            tr = (tuple(v - dt if v > dt else 0 for v in nxt), dt,
+            tr = (self._state(tuple(v - dt if v > dt else 0 for v in nxt)), dt,
                   None if last_data is None else last_data - dt)
             self._trans[key] = tr
         return tr
 
-    def _channel_step(self, ch: _Chan, runs: tuple, barrier: int) -> None:
+    def _episode(self, sig: int, fixed: int) -> tuple | None:
+        """A REF landing in a run of identical tiles at their fixed point `fixed`: the REF tile
+        and the tiles after it until the state is back at `fixed`, as (tiles, cycles, start of the
+        last of them, last data relative to the end or None). None if it does not return within
+        a few tiles."""
+        key = fixed << _SIG_BITS | sig
+        if key in self._episodes:
+            return self._episodes[key]
+        sid, t, ld = self._next(sig, fixed, 1)
+        tiles, last_start = 1, 0
+        while sid != fixed and tiles < _EPISODE_TILES:
+            last_start = t
+            sid, dt, tld = self._next(sig, sid, 0)
+            ld = tld if tld is not None else (None if ld is None else ld - dt)
+            t += dt
+            tiles += 1
+        out = (tiles, t, last_start, ld) if sid == fixed else None
+        self._episodes[key] = out
+        return out
+
+    def _channel_step(self, runs: tuple, sid: int, due: int, t: int) -> tuple:
+        """One channel class over a step's runs from barrier t in state `sid` (relative to t).
+        Returns (end of the last tile, state relative to it, finish cycle, due, REFs).
+
+        In a run of identical tiles at a fixed point (period dt) the REFs are placed in closed
+        form: the next REF opens the first tile starting at or after `due`, k = ceil((due - t)
+        / dt) tiles on, and its episode (REF tile plus the tiles back to the fixed point) is a
+        memoized constant, so each REF costs O(1) and the tiles between REFs cost nothing."""
         refresh, refi = self.refresh, self.timing.refi_cycles
-        t = max(ch.last + 1, barrier)
-        rel = tuple(v - t if v > t else 0 for v in ch.nxt)
-        ld = ch.last_data - t
-        due = ch.due
+        ld = None
         refs = 0
         nxt_of = self._next
         for sig, n in runs:
             i = 0
             while i < n:
                 if refresh and due <= t:
-                    rel, dt, tld = nxt_of(sig, rel, True)
+                    sid, dt, tld = nxt_of(sig, sid, 1)
                     due += refi
                     refs += 1
                     t += dt
-                    ld = ld - dt if tld is None else tld
+                    if tld is not None:
+                        ld = t + tld
                     i += 1
                     continue
-                rel2, dt, tld = nxt_of(sig, rel, False)
-                if rel2 == rel:
-                    m = n - i
-                    if refresh:
-                        k = (due - 1 - t) // dt + 1
-                        if k < m:
-                            m = k
-                    t += m * dt
-                    ld = ld - m * dt if tld is None else tld
-                    i += m
+                sid2, dt, tld = nxt_of(sig, sid, 0)
+                if sid2 != sid:
+                    sid = sid2
+                    t += dt
+                    if tld is not None:
+                        ld = t + tld
+                    i += 1
                     continue
-                rel = rel2
-                t += dt
-                ld = ld - dt if tld is None else tld
-                i += 1
-        ch.nxt = [t + v for v in rel]
-        ch.last = t - 1
-        ch.last_data = max(t + ld, -1)
-        ch.due = due
-        ch.step_refs = refs
-        if refs:
-            ch.counts["REF"] = ch.counts.get("REF", 0) + refs
+                k = (due - 1 - t) // dt + 1 if refresh else n
+                if k >= n - i:
+                    t += (n - i) * dt
+                    if tld is not None:
+                        ld = t + tld
+                    break
+                ep = self._episode(sig, sid)
+                while True:
+                    t += k * dt
+                    i += k
+                    if tld is not None:
+                        ld = t + tld
+                    if ep is None or i + ep[0] > n or due + refi <= t + ep[2]:
+                        break
+                    due += refi
+                    refs += 1
+                    t += ep[1]
+                    i += ep[0]
+                    if ep[3] is not None:
+                        ld = t + ep[3]
+                    if due <= t:
+                        break
+                    k = (due - 1 - t) // dt + 1
+                    if k >= n - i:
+                        t += (n - i) * dt
+                        if tld is not None:
+                            ld = t + tld
+                        i = n
+                        break
+        fin = t if ld is None or ld < t else ld
+        return t, sid, fin, due, refs
 
-    def _idle(self, end: int) -> None:
-        if not self.refresh or min(ch.due for ch in self.chans) >= end:
-            return
+    # --- steps ----------------------------------------------------------------------------
+    def _compile_runs(self, per_chan: tuple) -> _Compiled:
+        hit = self._by_runs.get(per_chan)
+        if hit is not None:
+            return hit
+        groups: dict[tuple, int] = {}
+        io, counts = [], [0] * len(COMMANDS)
+        for ch, runs in enumerate(per_chan):
+            io.append(sum(n * (sig[0] + sig[2]) for sig, n in runs))
+            if not runs:
+                continue
+            groups[runs] = groups.get(runs, 0) | (1 << ch)
+            for sig, n in runs:
+                for cmd, c in _tile_counts(sig, False):
+                    counts[COMMANDS.index(cmd)] += n * c
+        interned = []
+        for runs, mask in groups.items():
+            ids = []
+            for sig, n in runs:
+                if sig not in self._sig_id:
+                    self._sig_id[sig] = len(self._sigs)
+                    self._sigs.append(sig)
+                ids.append((self._sig_id[sig], n))
+            interned.append((tuple(ids), mask))
+        if len(self._sigs) >= 1 << _SIG_BITS:
+            raise ValueError("too many distinct tile signatures")
+        out = _Compiled(tuple(interned), tuple(io), tuple(counts))
+        self._by_runs[per_chan] = out
+        return out
+
+    def _compile(self, step) -> _Compiled:
+        hit = self._compiled.get(id(step))
+        if hit is not None and hit[0] is step:
+            return hit[1]
+        if isinstance(step, PimRuns):
+            hit = self._compiled.get(id(step.runs))
+            if hit is not None and hit[0] is step.runs:
+                return hit[1]
+            out = self._compile_runs(step.runs)
+            self._compiled[id(step.runs)] = (step.runs, out)
+            return out
+        out = self._compile_runs(tuple(channel_runs(tiles) for tiles in step.tiles))
+        self._compiled[id(step)] = (step, out)
+        return out
+
+    def _at(self, base: int, sid: int, start: int) -> int:
+        """State `sid` held relative to cycle `base`, renormalized to `start` >= base."""
+        delta = start - base
+        if delta <= 0:
+            return sid
+        if delta >= self._reach[sid]:
+            return self._zero
+        key = sid << 32 | delta
+        out = self._shift.get(key)
+        if out is None:
+            out = self._shift[key] = self._state(
+                tuple(v - delta if v > delta else 0 for v in self._rels[sid]))
+        return out
+
+    def _pim_step(self, cs: _Compiled) -> tuple[int, int, int]:
+        """Runs a compiled step from self.now; returns (end, refresh cycles, transfer cycles).
+
+        The outcome depends only on the classes' states normalized to the step start and their
+        refresh due cycles relative to it, so it is memoized on those (a decode repeats the same
+        weight GEMVs 48 x 1,024 times over at most nREFI refresh phases)."""
+        start = self.now
+        self._uses[cs] = self._uses.get(cs, 0) + 1
+        refresh = self.refresh
+        classes = self.classes
+        if len(classes) == 1:
+            m, base, sid, due = classes[0]
+            if start > base:
+                sid = self._at(base, sid, start)
+            d = due - start if refresh else 0
+            key = (id(cs), m, sid, d)
+            merged = None
+        else:
+            merged: dict[tuple, int] = {}
+            for m, base, sid, due in classes:
+                k = (self._at(base, sid, start), due - start if refresh else 0)
+                merged[k] = merged.get(k, 0) | m
+            key = (id(cs), *sorted((m, sid, due) for (sid, due), m in merged.items()))
+        hit = self._steps.get(key)
+        if hit is None or hit[0] is not cs:
+            hit = (cs, self._pim_step_eval(cs, merged or {(sid, d): m}))
+            self._steps[key] = hit
+        dur, refresh_cycles, transfer, refs, out, min_due = hit[1]
+        self.refs += refs
+        if len(out) == 1:
+            m, b, sid, d = out[0]
+            self.classes = [(m, start + b, sid, start + d)]
+        else:
+            self.classes = [(m, start + b, sid, start + d) for m, b, sid, d in out]
+        self._min_due = start + min_due
+        return start + dur, refresh_cycles, transfer
+
+    def _pim_step_eval(self, cs: _Compiled, merged: dict[tuple, int]) -> tuple:
+        """The step from cycle 0 for classes {(state, due): mask}: (duration, refresh cycles,
+        transfer cycles, REFs over all channels, classes after as (mask, base, state, due))."""
+        tm = self.timing
+        out = []
+        refs_all = 0
+        best, best_low = (0, 0, 0), -1
+        for (sid, due), cmask in merged.items():
+            rest = cmask
+            for runs, gmask in cs.groups:
+                m = cmask & gmask
+                if not m:
+                    continue
+                rest &= ~gmask
+                t_end, sid_end, fin, due_end, refs = self._channel_step(runs, sid, due, 0)
+                refs_all += refs * bin(m).count("1")
+                low = (m & -m).bit_length() - 1
+                if fin > best[0] or (fin == best[0] and low < best_low):
+                    best, best_low = (fin, refs, cs.io[low]), low
+                out.append((m, t_end, sid_end, due_end))
+            if rest:
+                out.append((rest, 0, sid, due))
+        end, refs, io = best
+        return (end, refs * tm.rfc_cycles, io * tm.bl_cycles + (tm.tail_cycles if io else 0),
+                refs_all, tuple(out), min(d for *_, d in out))
+
+    def _idle(self) -> None:
+        """The channels sit idle for the pending ASIC/transfer cycles, issuing REFs as they fall
+        due; consecutive idle steps are one span (a REF's cycle does not depend on the split)."""
+        start, end = self.now - self._pending_idle, self.now
         refi = self.timing.refi_cycles
         lat = self.timing.latency[REF]
-        for ch in self.chans:
+        out = []
+        for m, base, sid, due in self.classes:
+            if due >= end:
+                out.append((m, base, sid, due))
+                continue
+            nxt = [base + v for v in self._rels[sid]]
+            last = start - 1
+            n = 0
             while True:
-                c = max(ch.nxt[REF], ch.last + 1, ch.due, self.now)
+                c = max(nxt[REF], last + 1, due, start)
                 if c >= end:
                     break
                 for b, d in lat:
-                    if c + d > ch.nxt[b]:
-                        ch.nxt[b] = c + d
-                ch.last = c
-                ch.due += refi
-                ch.counts["REF"] = ch.counts.get("REF", 0) + 1
+                    if c + d > nxt[b]:
+                        nxt[b] = c + d
+                last = c
+                due += refi
+                n += 1
+            self.refs += n * bin(m).count("1")
+            out.append((m, end, self._state(tuple(v - end if v > end else 0 for v in nxt)), due))
+        self.classes = out
+        self._min_due = min(due for *_, due in out)
 
-    def _runs_of(self, step: PimStep) -> tuple:
-        """Per channel: (runs, static command counts, GB/RD_MAC bursts) of a step, cached."""
-        hit = self._runs.get(id(step))
-        if hit is not None and hit[0] is step:
-            return hit[1]
-        interned: dict[tuple, tuple] = {}
-        out = []
-        for tiles in step.tiles:
-            r = channel_runs(tiles)
-            runs = interned.setdefault(r, r)
-            counts: dict[str, int] = {}
-            for sig, n in runs:
-                for name, c in _tile_counts(sig, False):
-                    counts[name] = counts.get(name, 0) + n * c
-            io = sum(n * (sig[0] + sig[2]) for sig, n in runs)
-            out.append((runs, tuple(counts.items()), io))
-        self._runs[id(step)] = (step, tuple(out))
-        return tuple(out)
-
-    def _pim_step(self, step: PimStep) -> StepTiming:
-        start = self.now
-        per_chan = self._runs_of(step)
-        used = self.chans[:len(per_chan)]
-        groups: dict[tuple, _Chan] = {}
-        for ch, (runs, counts, io) in zip(used, per_chan):
-            ch.step_refs = 0
-            ch.step_io = io
-            if not runs:
-                continue
-            ch.add_counts(counts)
-            key = (id(runs), max(ch.last, start - 1), ch.last_data, ch.due, *ch.nxt)
-            rep = groups.get(key)
-            if rep is None:
-                self._channel_step(ch, runs, start)
-                groups[key] = ch
-                continue
-            ch.nxt = list(rep.nxt)
-            ch.last, ch.last_data, ch.due = rep.last, rep.last_data, rep.due
-            ch.step_refs = rep.step_refs
-            if rep.step_refs:
-                ch.counts["REF"] = ch.counts.get("REF", 0) + rep.step_refs
-        end = max(max(ch.finish() for ch in used), start)
-        crit = max(used, key=_Chan.finish)
-        refresh = crit.step_refs * self.timing.rfc_cycles
-        transfer = crit.step_io * self.timing.bl_cycles + (
-            self.timing.tail_cycles if crit.step_io else 0)
-        return StepTiming(step.name, "pim", start, end, refresh, transfer)
-
-    def run(self, steps: list) -> RunResult:
-        """Advance over `steps` from the current state; cycles/counts of this call only."""
-        t_start = self.now
-        before = [dict(ch.counts) for ch in self.chans]
+    def run(self, steps: list, *, detail: bool = True) -> RunResult:
+        """Advance over `steps` (PimStep, PimRuns, AsicStep) from the current state; cycles and
+        counts of this call only. `detail=False` skips the per-step timings and reports the
+        per-kind cycle totals only (`RunResult.breakdown`)."""
+        t_start, refs0 = self.now, self.refs
+        self._uses = {}
+        pim = pim_refresh = pim_transfer = 0
+        asic = transfer_steps = 0
         timings: list[StepTiming] = []
+        refresh = self.refresh
+        compiled, memo, uses = self._compiled, self._steps, self._uses
         for step in steps:
-            if isinstance(step, AsicStep):
-                end = self.now + step.cycles
-                self._idle(end)
-                timings.append(StepTiming(step.name, step.category, self.now, end))
-                self.now = end
+            if type(step) is AsicStep:
+                if detail:
+                    timings.append(StepTiming(step.name, step.category, self.now,
+                                              self.now + step.cycles))
+                if step.category == "transfer":
+                    transfer_steps += step.cycles
+                else:
+                    asic += step.cycles
+                self.now += step.cycles
+                self._pending_idle += step.cycles
                 continue
-            timing = self._pim_step(step)
-            timings.append(timing)
-            self.now = timing.end_cycle
-        counts: dict[str, int] = {}
-        for ch, b in zip(self.chans, before):
-            for k, v in ch.counts.items():
-                if v - b.get(k, 0):
-                    counts[k] = counts.get(k, 0) + v - b.get(k, 0)
-        return RunResult(self.now - t_start, timings, counts)
+            if self._pending_idle:
+                if refresh and self._min_due < self.now:
+                    self._idle()
+                self._pending_idle = 0
+            start = self.now
+            hit = compiled.get(id(step))
+            cs = hit[1] if hit is not None and hit[0] is step else self._compile(step)
+            classes = self.classes
+            if len(classes) == 1:
+                m, base, sid, due = classes[0]
+                if start > base:
+                    sid = self._at(base, sid, start)
+                hit = memo.get((id(cs), m, sid, due - start if refresh else 0))
+                if hit is not None and hit[0] is cs and len(hit[1][4]) == 1:
+                    dur, refresh_cycles, transfer, refs, ((m, b, sid, d),), min_due = hit[1]
+                    uses[cs] = uses.get(cs, 0) + 1
+                    self.refs += refs
+                    self.classes = [(m, start + b, sid, start + d)]
+                    self._min_due = start + min_due
+                    end = start + dur
+                    if detail:
+                        timings.append(StepTiming(step.name, "pim", start, end, refresh_cycles,
+                                                  transfer))
+                    pim += dur
+                    pim_refresh += refresh_cycles
+                    pim_transfer += transfer
+                    self.now = end
+                    continue
+            end, refresh_cycles, transfer = self._pim_step(cs)
+            if detail:
+                timings.append(StepTiming(step.name, "pim", start, end, refresh_cycles, transfer))
+            pim += end - start
+            pim_refresh += refresh_cycles
+            pim_transfer += transfer
+            self.now = end
+        if self._pending_idle:
+            if refresh and self._min_due < self.now:
+                self._idle()
+            self._pending_idle = 0
+        counts = [0] * len(COMMANDS)
+        for cs, n in self._uses.items():
+            for i, c in enumerate(cs.counts):
+                counts[i] += n * c
+        counts[REF] = self.refs - refs0
+        out = {name: c for name, c in zip(COMMANDS, counts) if c}
+        kinds = {"pim": pim, "pim_refresh": pim_refresh, "pim_transfer": pim_transfer,
+                 "asic": asic, "transfer": transfer_steps}
+        return RunResult(self.now - t_start, timings, out, breakdown=kinds)
 
 
 def run_analytic(standard: DramStandard, steps: list, channels: int, *, refresh: bool = True

@@ -45,14 +45,36 @@ class StepTiming:
         return self.end_cycle - self.start_cycle
 
 
+BREAKDOWN_KINDS = ("pim", "pim_refresh", "pim_transfer", "asic", "transfer")
+
+
+def breakdown_of(steps: list[StepTiming]) -> dict[str, int]:
+    """Cycles per kind: PIM steps (and the critical channel's refresh and bus-transfer shares of
+    them), ASIC steps, transfer steps."""
+    out = dict.fromkeys(BREAKDOWN_KINDS, 0)
+    for s in steps:
+        out[s.kind] += s.cycles
+        if s.kind == "pim":
+            out["pim_refresh"] += s.refresh_cycles
+            out["pim_transfer"] += s.transfer_cycles
+    return out
+
+
 @dataclass
 class RunResult:
-    """Total cycles, per-step timings, command counts and (event engine) the command trace."""
+    """Total cycles, per-step timings, command counts and (event engine) the command trace.
+
+    `breakdown` holds the per-kind cycle totals when an engine reports them without per-step
+    timings; otherwise they are derived from `steps`."""
 
     cycles: int
     steps: list[StepTiming]
     counts: dict[str, int]
     trace: list[tuple] = field(default_factory=list)
+    breakdown: dict[str, int] | None = None
+
+    def cycles_by_kind(self) -> dict[str, int]:
+        return dict(self.breakdown) if self.breakdown is not None else breakdown_of(self.steps)
 
 
 class _Channel:

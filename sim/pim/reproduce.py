@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 from pathlib import Path
 
 from mappers.pim import map_decode
@@ -29,6 +28,7 @@ from sim.pim.analytic import AnalyticRunner
 from sim.pim.baselines import BASELINES, DISPATCH_OVERHEAD_S, eager_decode
 from sim.pim.engine import run_event, run_fast
 from sim.pim.spec import PimSystem
+from sim.pim.stream import AsicStep
 from workloads import lower
 
 BREAKDOWN = ("pim_mac_ms", "asic_ms", "data_movement_ms", "refresh_ms")
@@ -39,22 +39,69 @@ PAPER_SPEEDUP = {"gpu": (41.0, 137.0), "cpu": (631.0, 1074.0)}
 
 class DecodeSteps:
     """`plan.steps(kv)` with the kv-independent steps (weight GEMVs, the KV append, non-attention
-    ASIC work) built once and shared by every token; only score/context tiles and the attention
-    ASIC steps are rebuilt per kv, by the mapper's own `steps` on the kv-dependent rows."""
+    ASIC work) built once and shared by every token; only score/context steps and the attention
+    ASIC steps are rebuilt per kv, by the mapper's own `steps` restricted to those rows. With
+    `runs`, PIM steps are `PimRuns` (what the analytic path consumes), else `PimStep`.
 
-    def __init__(self, plan) -> None:
-        t = plan.table
-        kv_dep = ((t.unit == "pim") & t.pim_kind.isin(["score", "context"])) | (
-            (t.unit == "asic") & t.attention.astype(bool))
-        self.template = plan.steps(1)
-        self.positions = [i for i, d in enumerate(kv_dep) if d]
-        self.sub = dataclasses.replace(plan, table=t[kv_dep.values])
+    `compact` (with `runs`) also sums every stretch of consecutive ASIC/transfer steps into one
+    step per category: the PIM channels idle through the whole stretch either way, so total
+    cycles, command counts and per-kind cycles are unchanged (not the per-step list)."""
+
+    def __init__(self, plan, *, runs: bool = False, compact: bool = False) -> None:
+        self.plan = plan
+        self.runs = runs
+        self.template = plan.steps(1, runs=runs)
+        self.positions = tuple(i for i, d in enumerate(plan.kv_dependent) if d)
+        self.compact = compact and runs
+        if self.compact:
+            self._program = self._compile_program()
+            self._idle_steps: dict[tuple[int, int], tuple] = {}
+
+    def _compile_program(self) -> list:
+        """Items ("pim", step), ("pim_kv", k) or ("idle", fixed asic, fixed transfer, (k, ...)),
+        k indexing the kv-dependent steps."""
+        slot = {pos: k for k, pos in enumerate(self.positions)}
+        items: list = []
+        for i, step in enumerate(self.template):
+            if not isinstance(step, AsicStep):
+                items.append(("pim_kv", slot[i]) if i in slot else ("pim", step))
+                continue
+            if not items or items[-1][0] != "idle":
+                items.append(["idle", 0, 0, []])
+            if i in slot:
+                items[-1][3].append(slot[i])
+            elif step.category == "transfer":
+                items[-1][2] += step.cycles
+            else:
+                items[-1][1] += step.cycles
+        return [tuple(it[:3]) + (tuple(it[3]),) if it[0] == "idle" else it for it in items]
+
+    def _idle(self, asic: int, transfer: int) -> tuple:
+        key = (asic, transfer)
+        out = self._idle_steps.get(key)
+        if out is None:
+            out = self._idle_steps[key] = tuple(
+                AsicStep("idle", c, cat) for c, cat in ((asic, "asic"), (transfer, "transfer"))
+                if c)
+        return out
 
     def __call__(self, kv_len: int) -> list:
-        steps = list(self.template)
-        for i, s in zip(self.positions, self.sub.steps(kv_len)):
-            steps[i] = s
-        return steps
+        new = self.plan.steps(kv_len, runs=self.runs, only=self.positions)
+        if not self.compact:
+            steps = list(self.template)
+            for i, s in zip(self.positions, new):
+                steps[i] = s
+            return steps
+        out: list = []
+        for item in self._program:
+            kind = item[0]
+            if kind == "pim":
+                out.append(item[1])
+            elif kind == "pim_kv":
+                out.append(new[item[1]])
+            else:
+                out.extend(self._idle(item[1] + sum(new[k].cycles for k in item[3]), item[2]))
+        return out
 
 
 def token_run(plan, kv_len: int, engine: str = "analytic"):
@@ -73,8 +120,8 @@ def _energy_j(run, plan, system: PimSystem, tokens: int = 1) -> float:
     c = run.counts
     per_mac_ab = system.banks * system.lanes
     bits_burst = 32 * 8
-    asic_s = sum(s.cycles for s in run.steps if s.kind == "asic") * system.standard.tck_ns * 1e-9
-    transfer_bytes = plan.table[plan.table.unit == "transfer"].bytes.sum() * tokens
+    asic_s = run.cycles_by_kind()["asic"] * system.standard.tck_ns * 1e-9
+    transfer_bytes = plan.transfer_bytes * tokens
     pj = (c.get("MAC_AB", 0) * per_mac_ab * system.mac_pj
           + c.get("MAC_AB", 0) * system.banks * bits_burst * system.bank_read_pj_per_bit
           + c.get("ACT_AB", 0) * system.banks * system.act_pj_per_bank
@@ -84,31 +131,25 @@ def _energy_j(run, plan, system: PimSystem, tokens: int = 1) -> float:
 
 
 def _breakdown(run, tck_ns: float) -> dict[str, float]:
-    out = dict.fromkeys(BREAKDOWN, 0.0)
-    for s in run.steps:
-        if s.kind == "pim":
-            out["refresh_ms"] += s.refresh_cycles
-            out["data_movement_ms"] += s.transfer_cycles
-            out["pim_mac_ms"] += s.cycles - s.refresh_cycles - s.transfer_cycles
-        elif s.kind == "transfer":
-            out["data_movement_ms"] += s.cycles
-        else:
-            out["asic_ms"] += s.cycles
-    return {k: v * tck_ns * 1e-6 for k, v in out.items()}
+    k = run.cycles_by_kind()
+    out = {"pim_mac_ms": k["pim"] - k["pim_refresh"] - k["pim_transfer"], "asic_ms": k["asic"],
+           "data_movement_ms": k["pim_transfer"] + k["transfer"], "refresh_ms": k["pim_refresh"]}
+    return {name: v * tck_ns * 1e-6 for name, v in out.items()}
 
 
-def decode_runs(plan, tokens: int, engine: str = "analytic"):
+def decode_runs(plan, tokens: int, engine: str = "analytic", *, detail: bool = True):
     """Yield one RunResult per token of a `tokens`-token decode run as one continuous stream.
 
     `analytic` yields each token as it is simulated; `fast` / `event` simulate the concatenated
     stream of all tokens in one call (exactly the same stream) and yield it once."""
     std, channels = plan.system.standard, plan.system.channels
-    build = DecodeSteps(plan)
     if engine == "analytic":
+        build = DecodeSteps(plan, runs=True, compact=not detail)
         runner = AnalyticRunner(std, channels)
         for kv in range(1, tokens + 1):
-            yield runner.run(build(kv))
+            yield runner.run(build(kv), detail=detail)
         return
+    build = DecodeSteps(plan)
     steps = [s for kv in range(1, tokens + 1) for s in build(kv)]
     if engine == "event":
         yield run_event(std, steps, channels, record=False)
@@ -133,7 +174,7 @@ def decode_totals(plan, tokens: int, engine: str = "analytic") -> dict:
         return out
     cycles, energy = 0, 0.0
     parts = dict.fromkeys(BREAKDOWN, 0.0)
-    for run in decode_runs(plan, tokens, engine):
+    for run in decode_runs(plan, tokens, engine, detail=False):
         cycles += run.cycles
         n = 1 if engine == "analytic" else tokens
         energy += _energy_j(run, plan, system, n)

@@ -67,6 +67,15 @@ class PimStep:
 
 
 @dataclass(frozen=True)
+class PimRuns:
+    """A `PimStep` reduced to what decides its timing: per channel, the tiles as runs of
+    (signature, count), signature = (segments, macs_per_segment, gb_bursts)."""
+
+    name: str
+    runs: tuple[tuple[tuple[tuple[int, int, int], int], ...], ...]
+
+
+@dataclass(frozen=True)
 class AsicStep:
     """Work off the PIM command bus: ASIC vector operations or vector moves, in DRAM cycles.
 

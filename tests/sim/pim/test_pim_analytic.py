@@ -4,10 +4,10 @@ from hypothesis import strategies as st
 
 from mappers.pim import map_decode
 from sim.dram.spec import load_standard
-from sim.pim.analytic import AnalyticRunner, PimTiming, run_analytic
-from sim.pim.engine import run_event, run_fast
+from sim.pim.analytic import AnalyticRunner, PimTiming, channel_runs, run_analytic
+from sim.pim.engine import breakdown_of, run_event, run_fast
 from sim.pim.reproduce import DecodeSteps, decode_runs
-from sim.pim.stream import AsicStep, PimStep, Tile
+from sim.pim.stream import AsicStep, PimRuns, PimStep, Tile
 from workloads import lower
 
 STD = load_standard("GDDR6-AiM")
@@ -68,6 +68,62 @@ def test_decode_builder_equals_mapper_steps():
         assert build(kv) == PLAN.steps(kv)
 
 
+def test_runs_steps_are_the_tile_steps_run_length_encoded():
+    xl = map_decode(lower("gpt2-xl", "decode", seq_len=64))
+    for plan, only in ((PLAN, None), (xl, tuple(range(40)) + (len(xl.table) - 1,))):
+        for kv in (1, 15, 16, 17, 1025, 2049):
+            tiles, runs = plan.steps(kv, only=only), plan.steps(kv, runs=True, only=only)
+            assert [s.name for s in tiles] == [s.name for s in runs]
+            for a, b in zip(tiles, runs):
+                if isinstance(a, AsicStep):
+                    assert a == b
+                else:
+                    assert isinstance(b, PimRuns)
+                    assert b.runs == tuple(channel_runs(t) for t in a.tiles)
+
+
+def test_runs_steps_time_like_tile_steps():
+    steps = PLAN.steps(300)
+    runs = PLAN.steps(300, runs=True)
+    _same(run_analytic(STD, runs, PLAN.system.channels), run_fast(STD, steps, PLAN.system.channels))
+
+
+def test_compact_decode_totals_equal_fast_path_on_concatenated_stream():
+    # detail=False: ASIC stretches summed, steps memoized; totals must not move
+    plan = map_decode(lower("gpt2", "decode", seq_len=16))
+    tokens = 5
+    ana = list(decode_runs(plan, tokens, "analytic", detail=False))
+    (fast,) = decode_runs(plan, tokens, "fast")
+    assert all(r.steps == [] for r in ana)
+    assert sum(r.cycles for r in ana) == fast.cycles
+    kinds = breakdown_of(fast.steps)
+    assert {k: sum(r.breakdown[k] for r in ana) for k in kinds} == kinds
+    total: dict[str, int] = {}
+    for r in ana:
+        for k, v in r.counts.items():
+            total[k] = total.get(k, 0) + v
+    assert total == fast.counts
+
+
+def test_long_runs_with_many_refreshes_match_fast_path():
+    # runs of hundreds of identical tiles: each REF is placed in closed form (episode), on
+    # channels of different lengths (two state classes), with and without a run boundary
+    a = Tile(0, 1, 64, 0)
+    b = Tile(0, 1, 36, 36)
+    c = Tile(0, 7, 4, 4)
+    steps = [PimStep("w", ((a,) * 900 + (b,) * 300, (a,) * 901 + (b,) * 299, (a,) * 900 + (b,) * 300)),
+             AsicStep("x", 5000),
+             PimStep("s", ((c,) * 700, (c,) * 650, (c,) * 700))]
+    for refresh in (True, False):
+        _same(run_analytic(STD, steps, 3, refresh=refresh), run_fast(STD, steps, 3, refresh=refresh))
+    runner = AnalyticRunner(STD, 3)
+    first = runner.run(steps)
+    again = runner.run(steps)
+    whole = run_fast(STD, steps + steps, 3)
+    assert first.cycles + again.cycles == whole.cycles
+    assert _timings(first) + _timings(again) == _timings(whole)
+
+
 def test_continuous_decode_matches_fast_path_on_concatenated_stream():
     plan = map_decode(lower("gpt2", "decode", seq_len=16))
     tokens = 6
@@ -126,6 +182,24 @@ def test_random_streams_match_fast_path(stream, refresh):
     channels, steps = stream
     _same(run_analytic(STD, steps, channels, refresh=refresh),
           run_fast(STD, steps, channels, refresh=refresh))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_streams(), st.integers(1, 3))
+def test_random_streams_repeated_without_detail_match_fast_path(stream, repeat):
+    # repeats hit the step memo at other refresh phases; detail=False only reports totals
+    channels, steps = stream
+    fast = run_fast(STD, steps * repeat, channels)
+    runner = AnalyticRunner(STD, channels)
+    runs = [runner.run(steps, detail=False) for _ in range(repeat)]
+    assert sum(r.cycles for r in runs) == fast.cycles
+    kinds = breakdown_of(fast.steps)
+    assert {k: sum(r.breakdown[k] for r in runs) for k in kinds} == kinds
+    total: dict[str, int] = {}
+    for r in runs:
+        for k, v in r.counts.items():
+            total[k] = total.get(k, 0) + v
+    assert total == fast.counts
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
