@@ -69,3 +69,32 @@ def eager_decode(cascade, spec: RooflineSpec, overhead_s: float) -> dict[str, fl
     latency = float(per_kernel.clip(lower=overhead_s).sum())
     return {"latency_s": latency, "energy_j": latency * spec.static_power_w,
             "kernels": int(len(per_kernel))}
+
+
+def kernel_latencies_s(cascade, spec: RooflineSpec) -> list[float]:
+    """Roofline time of every eager kernel of a decode step (kernel rule in the module docstring)."""
+    rows = roofline.einsum_rows(cascade.table(), spec)
+    return rows.groupby(kernel_ids(rows["einsum"]), sort=False)["latency_s"].sum().tolist()
+
+
+def implied_overhead_s(kernel_s: list[float], latency_s: float) -> float | None:
+    """The per-kernel dispatch overhead o at which the eager model takes `latency_s`: the root of
+    sum_k max(r_k, o) = latency_s, piecewise linear and increasing in o (at exactly the roofline
+    sum any o up to the shortest kernel solves it; that one is returned). None when `latency_s` is
+    below the roofline sum (no overhead can make the step faster than its kernels)."""
+    r = sorted(kernel_s)
+    suffix = sum(r)
+    if latency_s < suffix:
+        return None
+    n = len(r)
+    for j in range(1, n + 1):
+        suffix -= r[j - 1]
+        o = (latency_s - suffix) / j
+        if o >= r[j - 1] and (j == n or o <= r[j]):
+            return o
+    return None
+
+
+def offchip_bytes_per_step(cascade, spec: RooflineSpec) -> float:
+    """Off-chip bytes of one decode step on `spec` (the roofline's traffic rule)."""
+    return float(roofline.offchip_bytes(cascade.table(), spec).sum())

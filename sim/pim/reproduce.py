@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 from pathlib import Path
 
 from mappers.pim import map_decode
 from sim import roofline
 from sim.pim.analytic import AnalyticRunner
-from sim.pim.baselines import BASELINES, DISPATCH_OVERHEAD_S, eager_decode
+from sim.pim.baselines import (BASELINES, DISPATCH_OVERHEAD_S, eager_decode, implied_overhead_s,
+                                kernel_latencies_s, offchip_bytes_per_step)
 from sim.pim.engine import run_event, run_fast
 from sim.pim.spec import PimSystem
 from sim.pim.stream import AsicStep
@@ -210,7 +212,50 @@ def reproduce(model: str, tokens: int, system: PimSystem | None = None,
             row[f"speedup_vs_{name}_{kind}"] = lat_s * 1e3 / lat_ms
             row[f"energy_eff_vs_{name}_{kind}"] = e_j / energy
         row[f"{name}_eager_kernels"] = eager["kernels"]
+        row.update(implied_baseline(cascade, spec, name, lat_ms))
+        nocache = nocache_roofline_ms(model, tokens, spec)
+        row[f"{name}_nocache_roofline_latency_ms"] = nocache
+        row[f"speedup_vs_{name}_nocache_roofline"] = nocache / lat_ms
     return row
+
+
+def implied_baseline(cascade, spec, device: str, pim_latency_ms: float) -> dict:
+    """What the paper's speedup band implies about its `device` baseline, given our PIM latency:
+    the baseline's latency per token at both band ends, the per-kernel dispatch overhead at which
+    the eager model takes that long, and the effective DRAM bandwidth (our traffic per token over
+    that latency) a pure roofline would need. Explanatory only; no model parameter uses them."""
+    kernels = kernel_latencies_s(cascade, spec)
+    traffic = offchip_bytes_per_step(cascade, spec)
+    out = {}
+    for end, band in zip(("lo", "hi"), PAPER_SPEEDUP[device]):
+        lat_ms = pim_latency_ms * band
+        o = implied_overhead_s(kernels, lat_ms * 1e-3)
+        out[f"{device}_band_latency_ms_{end}"] = lat_ms
+        out[f"{device}_implied_overhead_us_{end}"] = None if o is None else o * 1e6
+        out[f"{device}_implied_bandwidth_gbps_{end}"] = traffic / (lat_ms * 1e-3) / 1e9
+    return out
+
+
+NOCACHE_POINTS = 5
+
+
+@functools.lru_cache(maxsize=2 * NOCACHE_POINTS)
+def _prefill(model: str, seq_len: int):
+    return lower(model, "prefill", seq_len=seq_len)
+
+
+def nocache_roofline_ms(model: str, tokens: int, spec) -> float:
+    """Mean roofline latency per token of a decode WITHOUT a KV cache (token t recomputes its
+    whole t-token context, as a prefill of length t), t = 1..tokens, by the trapezoid rule over
+    NOCACHE_POINTS evenly spaced lengths. A hypothesis for the paper's baselines, not a baseline
+    of ours."""
+    ts = sorted({max(1, round(1 + i * (tokens - 1) / (NOCACHE_POINTS - 1)))
+                 for i in range(NOCACHE_POINTS)})
+    lat = [roofline.simulate(_prefill(model, t), spec).latency_s * 1e3 for t in ts]
+    if len(ts) == 1:
+        return lat[0]
+    area = sum((ts[i + 1] - ts[i]) * (lat[i] + lat[i + 1]) / 2 for i in range(len(ts) - 1))
+    return area / (ts[-1] - ts[0])
 
 
 def write_outputs(rows: list[dict], out_dir: Path) -> dict[str, Path]:
