@@ -29,6 +29,8 @@ class PimSystem:
     asic_lanes: int = 16            # assumption: 16 vector lanes per ASIC function unit
     asic_pipeline_cycles: int = 8   # assumption: fill/drain of one ASIC vector op
     asic_power_w: float = 0.3       # assumption: ASIC active power
+    asic_node_nm: int = 28          # assumption: ASIC process node (sim.pim.area)
+    asic_buffer_bytes: int = 65536  # assumption: ASIC vector buffer, 32 K BF16 (GPT-2 XL FFN 6,400 + scores)
     mac_pj: float = 2.0             # Horowitz ISSCC 2014 (45 nm): FP16 mult 1.1 pJ + FP32 add 0.9 pJ
     bank_read_pj_per_bit: float = 1.0   # assumption: in-bank column access without I/O
     act_pj_per_bank: float = 500.0      # assumption: one row activation + precharge of one bank
