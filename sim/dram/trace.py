@@ -1,8 +1,10 @@
 """Request streams: the common ``ADDR R|W [cycle]`` trace format and synthetic generators.
 
-Trace lines hold a hex (``0x...``) or decimal byte address, ``R`` or ``W`` (``READ``/``WRITE``
-also accepted, any case) and an optional arrival cycle; blank lines and ``#`` comments are
-skipped. Without a cycle a request arrives at cycle 0 and enters the controller as soon as its
+Trace lines hold a hex (``0x...``) or decimal byte address, ``R`` or ``W`` and an optional arrival
+cycle; blank lines and ``#`` comments are skipped. The operation may also be spelled as other
+simulators' traces spell it -- ``READ``/``WRITE`` (DRAMSim3: ``0x... READ 12``), ``RD``/``WR``,
+``LD``/``ST`` or ``LOAD``/``STORE`` (Ramulator 2 LoadStoreTrace: ``LD 0x...``), ``P_MEM_RD``/
+``P_MEM_WR`` (DRAMSim2 k6 traces) -- any case, and may come before the address. Without a cycle a request arrives at cycle 0 and enters the controller as soon as its
 queue has room. Each request is one burst (the standard's burst size); the low address bits inside
 a burst are ignored.
 """
@@ -16,6 +18,8 @@ import numpy as np
 from workloads.errors import SpecError
 
 SYNTHETIC = ("stream", "strided", "random")
+READ_OPS = ("R", "READ", "RD", "LD", "LOAD", "P_MEM_RD")
+WRITE_OPS = ("W", "WRITE", "WR", "ST", "STORE", "P_MEM_WR")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +44,17 @@ def parse_trace_lines(lines, source: str) -> list[TraceEntry]:
         where = f"{source}:{lineno}"
         if len(parts) not in (2, 3):
             raise SpecError(f"{where}: expected 'ADDR R|W [cycle]', got {raw.strip()!r}")
+        if parts[0].upper() in READ_OPS + WRITE_OPS:
+            parts[0], parts[1] = parts[1], parts[0]
         try:
             address = _parse_int(parts[0])
         except ValueError:
             raise SpecError(f"{where}: address {parts[0]!r} is not a hex (0x..) or decimal "
                             "integer") from None
         op = parts[1].upper()
-        if op not in ("R", "W", "READ", "WRITE"):
-            raise SpecError(f"{where}: operation {parts[1]!r}; allowed: R, W")
+        if op not in READ_OPS + WRITE_OPS:
+            raise SpecError(f"{where}: operation {parts[1]!r}; allowed: "
+                            f"{', '.join(READ_OPS + WRITE_OPS)}")
         arrival = 0
         if len(parts) == 3:
             try:
@@ -56,7 +63,7 @@ def parse_trace_lines(lines, source: str) -> list[TraceEntry]:
                 raise SpecError(f"{where}: cycle {parts[2]!r} is not an integer") from None
         if address < 0 or arrival < 0:
             raise SpecError(f"{where}: address and cycle must be non-negative")
-        entries.append(TraceEntry(address, op.startswith("W"), arrival))
+        entries.append(TraceEntry(address, op in WRITE_OPS, arrival))
     return entries
 
 

@@ -85,6 +85,19 @@ def test_trace_lines_hex_decimal_and_cycles():
         parse_trace_lines(["0"], "t")
 
 
+def test_trace_lines_in_other_simulators_spellings():
+    # DRAMSim3 "ADDR READ|WRITE cycle", Ramulator 2 LoadStoreTrace "LD|ST ADDR", DRAMSim2 k6
+    lines = ["0x1f40 READ 12", "0x1f80 WRITE 13", "LD 0x2000", "st 8192 4", "0x40 P_MEM_RD 3",
+             "0x80 p_mem_wr", "RD 64", "64 wr 1"]
+    got = [(e.address, e.is_write, e.arrival) for e in parse_trace_lines(lines, "t")]
+    assert got == [(0x1F40, False, 12), (0x1F80, True, 13), (0x2000, False, 0), (8192, True, 4),
+                   (0x40, False, 3), (0x80, True, 0), (64, False, 0), (64, True, 1)]
+    with pytest.raises(SpecError, match="t:1: operation 'FETCH'; allowed: R, READ"):
+        parse_trace_lines(["0x40 FETCH"], "t")
+    with pytest.raises(SpecError, match="t:1: address 'LD'"):
+        parse_trace_lines(["LD LD"], "t")
+
+
 def test_synthetic_patterns():
     s = synthetic("strided", 4, 64, 1 << 20, stride_bytes=256)
     assert [e.address for e in s] == [0, 256, 512, 768]
