@@ -104,3 +104,26 @@ def fp32_add(m: Module, a: Value, b: Value, prefix: str) -> Value:
     is_inf = inf_big | inf_small
     inf_sign = Mux(inf_big, s_big, s_small)
     return _pack(s_big, exp, frac23, is_nan, is_inf, inf_sign, (total == 0) | z_big)
+
+
+def round_to_fp32(m: Module, sign: Value, mag: Value, width: int, exp: Value, prefix: str,
+                  nan: Value = Const(0), inf: Value = Const(0)) -> Value:
+    """FP32 bits of (−1)^sign · mag · 2^exp for an unsigned `width`-bit integer `mag` and a signed
+    exponent `exp`: normalise with a logarithmic leading-zero shifter (shift by 32, 16, …, 1
+    where the top bits are zero; the taken shifts are the leading-zero count), round to nearest even
+    once (guard and sticky bits), FTZ underflow, +0 for mag = 0; `nan`/`inf` force the canonical
+    NaN / the infinity of `sign`. The reference is `sim.units.fp.round_to_fp32`."""
+    n = max(width, 26)
+    v = _sig(m, n, f"{prefix}_n0", Cat(mag, Const(0, n - width)) if n > width else mag)
+    lz_bits = []
+    for k in reversed([1 << i for i in range((n - 1).bit_length())]):
+        top_zero = _sig(m, 1, f"{prefix}_z{k}", v[n - k:] == 0)
+        v = _sig(m, n, f"{prefix}_n{k}", Mux(top_zero, (v << k)[:n], v))
+        lz_bits.insert(0, top_zero)
+    lzc = Cat(*lz_bits)
+    q, guard, sticky = v[n - 24:n], v[n - 25], v[:n - 25] != 0
+    mant = _sig(m, 25, f"{prefix}_mant", q + (guard & (sticky | q[0])))
+    exp_s = exp.as_signed()
+    biased = exp_s + (n - 1 + 127) - lzc + mant[24]
+    frac23 = Mux(mant[24], mant[1:24], mant[0:23])
+    return _pack(sign, biased, frac23, nan, inf, sign, mag == 0)
