@@ -26,6 +26,7 @@ from pathlib import Path
 from mappers.pim import map_decode
 from sim import roofline
 from sim.pim.analytic import AnalyticRunner
+from sim.pim.area import pim_area_mm2
 from sim.pim.baselines import (BASELINES, DISPATCH_OVERHEAD_S, eager_decode, implied_overhead_s,
                                 kernel_latencies_s, offchip_bytes_per_step)
 from sim.pim.engine import run_event, run_fast
@@ -202,6 +203,7 @@ def reproduce(model: str, tokens: int, system: PimSystem | None = None,
            "energy_j_per_token": energy}
     for k in BREAKDOWN:
         row[k] = totals[k]
+    row.update(pim_area_mm2(system))
     for name, spec in BASELINES.items():
         res = roofline.simulate(cascade, spec)
         eager = eager_decode(cascade, spec, DISPATCH_OVERHEAD_S[name])
@@ -280,6 +282,9 @@ def write_outputs(rows: list[dict], out_dir: Path) -> dict[str, Path]:
     width = 0.8 / len(series)
     for i, (key, label) in enumerate(series):
         ax1.bar(x + (i - 1.5) * width, [r[key] for r in rows], width, label=label)
+    for d, marker in (("gpu", "v"), ("cpu", "^")):
+        ax1.scatter(x, [r[f"speedup_vs_{d}_nocache_roofline"] for r in rows], marker=marker,
+                    color="k", zorder=3, label=f"{d.upper()} roofline, no KV cache (hypothesis)")
     for d, (lo, hi) in PAPER_SPEEDUP.items():
         ax1.axhspan(lo, hi, alpha=0.12, color="C0" if d == "gpu" else "C2",
                     label=f"paper band vs {d.upper()}")
