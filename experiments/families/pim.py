@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mappers.pim import map_decode
 from sim import roofline
-from sim.pim.baselines import BASELINES, DISPATCH_OVERHEAD_S, eager_decode
 from sim.pim.analytic import run_analytic
 from sim.pim.area import pim_area_mm2
+from sim.pim.baselines import BASELINES, DISPATCH_OVERHEAD_S, eager_decode
 from sim.pim.reproduce import _energy_j
 from sim.pim.spec import PimSystem
 from workloads import lower

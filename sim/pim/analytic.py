@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 from sim.dram.device import ChannelDevice
 from sim.dram.spec import DramStandard
-from sim.pim.engine import BREAKDOWN_KINDS, RunResult, StepTiming
-from sim.pim.stream import AsicStep, PimRuns
+from sim.pim.engine import RunResult, StepTiming
+from sim.pim.stream import AsicStep, PimRuns, PimStep
 
 COMMANDS = ("WR_GB", "ACT_AB", "MAC_AB", "RD_MAC", "PRE_AB", "REF")
 WR_GB, ACT_AB, MAC_AB, RD_MAC, PRE_AB, REF = range(len(COMMANDS))

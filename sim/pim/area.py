@@ -26,7 +26,7 @@ _UM2_TO_MM2 = 1e-6
 
 def pim_area_mm2(system) -> dict[str, float]:
     """Area parts of `system` (a `sim.pim.spec.PimSystem`) in mm^2 and their sum `area_mm2`."""
-    fp16_add, fp16_mul = _ARITH_45NM["fp16"][2:]
+    fp16_mul = _ARITH_45NM["fp16"][3]
     fp32_add, fp32_mul = _ARITH_45NM["fp32"][2:]
     lanes = system.channels * system.banks * system.lanes
     mac = lanes * (fp16_mul + fp32_add) * _UM2_TO_MM2

@@ -27,8 +27,14 @@ from mappers.pim import map_decode
 from sim import roofline
 from sim.pim.analytic import AnalyticRunner
 from sim.pim.area import pim_area_mm2
-from sim.pim.baselines import (BASELINES, DISPATCH_OVERHEAD_S, eager_decode, implied_overhead_s,
-                                kernel_latencies_s, offchip_bytes_per_step)
+from sim.pim.baselines import (
+    BASELINES,
+    DISPATCH_OVERHEAD_S,
+    eager_decode,
+    implied_overhead_s,
+    kernel_latencies_s,
+    offchip_bytes_per_step,
+)
 from sim.pim.engine import run_event, run_fast
 from sim.pim.spec import PimSystem
 from sim.pim.stream import AsicStep

@@ -2,8 +2,13 @@
 import pytest
 
 from sim import roofline
-from sim.pim.baselines import (T4, eager_decode, implied_overhead_s, kernel_latencies_s,
-                               offchip_bytes_per_step)
+from sim.pim.baselines import (
+    T4,
+    eager_decode,
+    implied_overhead_s,
+    kernel_latencies_s,
+    offchip_bytes_per_step,
+)
 from sim.pim.reproduce import PAPER_SPEEDUP, implied_baseline, nocache_roofline_ms
 from workloads import lower
 
