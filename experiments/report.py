@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import plots
+from . import fpga, plots
 from .families import get_family
 from .pareto import WORKLOAD_COLUMNS
 from .runner import load_results
@@ -65,6 +65,8 @@ def build_report(run: str, runs_dir: str | Path = "runs", reports_dir: str | Pat
     """Write the report of `run`; return the path of `index.html`."""
     t0 = time.perf_counter()
     points, exp, store = load_results(run, runs_dir)
+    if len(points):
+        points = fpga.add_columns(points, lambda pid: store.read_meta(pid)["point"]["params"])
     manifest = store.manifest()
     out = Path(reports_dir) / run
     fig_dir = out / "figures"
@@ -75,6 +77,13 @@ def build_report(run: str, runs_dir: str | Path = "runs", reports_dir: str | Pat
     wl_cols = [c for c in WORKLOAD_COLUMNS if c in points.columns and points[c].nunique(dropna=False) > 1]
     show_cols = ["point_id", *(["family"] if exp.mixed else []), *wl_cols, *param_cols, *objectives, "feasible"]
     show_cols = list(dict.fromkeys(c for c in show_cols if c in points.columns))
+    fpga_cols = [c for c in fpga.COLUMNS if c in points.columns and points[c].notna().any()]
+    if fpga_cols:
+        at = show_cols.index("area_mm2") + 1 if "area_mm2" in show_cols else show_cols.index("feasible")
+        show_cols[at:at] = fpga_cols
+    fpga_note = ("fpga_luts / fpga_ffs / fpga_dsps: FPGA-equivalent estimate of the design's RTL units "
+                 "(ECP5 LUT4s, flip-flops, 18x18 multipliers from reports/rtl/synth.csv; datapath units "
+                 "only, see docs/experiments.md), not an ASIC area." if fpga_cols else "")
 
     figures: list[tuple[str, Path]] = []
     einsums = store.einsums() if len(points) else pd.DataFrame()
@@ -142,6 +151,8 @@ def build_report(run: str, runs_dir: str | Path = "runs", reports_dir: str | Pat
     h.append("<h2>What is modeled</h2>")
     h.append(modeled.to_html(index=False, table_id="families", border=0))
     h.append("<h2>Pareto-optimal points</h2>")
+    if fpga_note:
+        h.append(f"<p class='muted' id='fpga-note'>{html.escape(fpga_note)}</p>")
     h.append(pareto_tbl.to_html(index=False, table_id="pareto-table", border=0) if len(pareto_tbl)
              else "<table id='pareto-table'><tr><td>no feasible point</td></tr></table>")
     h.append("<h2>Best feasible point per objective</h2>")
@@ -167,7 +178,7 @@ def build_report(run: str, runs_dir: str | Path = "runs", reports_dir: str | Pat
     md = [f"# einspace report: {run}", "", "## Summary", "", "| key | value |", "| --- | --- |"]
     md += [f"| {k} | {v} |" for k, v in summary.items()]
     md += ["", "## What is modeled", "", _md_table(modeled)]
-    md += ["", "## Pareto-optimal points", "", _md_table(pareto_tbl), "", "## Best feasible point per objective", ""]
+    md += ["", "## Pareto-optimal points", "", *([fpga_note, ""] if fpga_note else []), _md_table(pareto_tbl), "", "## Best feasible point per objective", ""]
     for o, df in best.items():
         md += [f"### {o} ({exp.objectives[o]})", "", _md_table(_fmt(df[show_cols])) if len(df) else "none", ""]
     md += ["## Figures", ""]
