@@ -154,5 +154,5 @@ def synthesize(unit_name: str, params: Mapping[str, str | int] | None = None, ta
         seed_list = list(range(first_seed, first_seed + seeds))
         with ThreadPoolExecutor(max_workers=max(1, min(jobs, seeds))) as pool:
             fmax = tuple(pool.map(place, seed_list))
-    return SynthResult(unit_name, resolved, target, counts["luts"], counts["ffs"], counts["brams"],
+    return SynthResult(unit.name, resolved, target, counts["luts"], counts["ffs"], counts["brams"],
                        counts["dsps"], float(statistics.median(fmax)), fmax)

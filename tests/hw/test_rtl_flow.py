@@ -1,6 +1,7 @@
 """FPGA flow: Verilog export, report parsing, one real synthesis + place-and-route, CLI errors."""
 import re
 
+import pandas as pd
 import pytest
 
 from experiments.cli import main
@@ -31,14 +32,28 @@ def test_count_cells_and_fmax_parsing():
     assert parse_fmax({"fmax": {"clk": {"achieved": 41.5, "constraint": 50.0}}}) == 41.5
 
 
-def test_synthesize_smallest_bank_mac_on_ice40(tmp_path):
-    result = synthesize("bank_mac", {"lanes": 2}, "ice40", seeds=1, workdir=tmp_path)
+def test_synth_pe_on_ecp5_from_the_cli_prints_luts_ffs_fmax(tmp_path, capsys):
+    """The issue's acceptance command, `einspace rtl synth pe --target ecp5` (one seed)."""
+    assert main(["rtl", "synth", "pe", "--target", "ecp5", "--seeds", "1", "--out-dir", str(tmp_path)]) == 0
+    line = next(l for l in capsys.readouterr().out.splitlines() if "on ecp5: LUTs" in l)
+    luts, ffs = (int(x) for x in re.search(r"LUTs (\d+), FFs (\d+)", line).groups())
+    fmax = float(re.search(r"Fmax ([\d.]+) MHz", line).group(1))
+    assert line.lstrip().startswith("bitserial_pe[") and 200 < luts < 5000 and ffs > 4 * 8 + 32
+    assert 10.0 < fmax < 500.0
+    table = pd.read_csv(tmp_path / "synth.csv")
+    assert list(table["unit"]) == ["bitserial_pe"] and table.loc[0, "luts"] == luts
+    assert (tmp_path / "synth.png").stat().st_size > 0
+
+
+def test_synthesize_writes_tool_reports(tmp_path):
+    result = synthesize("pe", {"lanes": 1, "acc_width": 8, "act_width": 4}, "ice40", seeds=1,
+                        workdir=tmp_path)
     assert (tmp_path / "stat.json").exists() and (tmp_path / "report_seed1.json").exists()
-    assert result.luts > 100 and result.ffs > 64 and result.brams == 0 and result.dsps == 0
-    assert 1.0 < result.fmax_mhz_median < 500.0
+    assert result.unit == "bitserial_pe" and result.luts > 8 and result.ffs >= 8 + 4
+    assert result.brams == 0 and result.dsps == 0
     assert result.fmax_mhz_per_seed == (result.fmax_mhz_median,)
     table = update_csv([result], tmp_path / "synth.csv")
-    assert table.loc[0, "luts"] == result.luts and table.loc[0, "width"] == 2
+    assert table.loc[0, "luts"] == result.luts and table.loc[0, "width"] == 4
     assert plot(table, tmp_path / "synth.png").stat().st_size > 0
 
 
@@ -70,6 +85,8 @@ def test_cli_export_and_sim(tmp_path, capsys):
     ("bank_mac", "ecp5", [{"lanes": 4}, {"lanes": 8}]),
     ("online_softmax", "ice40", [{"width": 8, "frac_bits": 4}, {"width": 16, "frac_bits": 8}]),
     ("online_softmax", "ecp5", [{"width": 8, "frac_bits": 4}, {"width": 16, "frac_bits": 8}]),
+    ("bitserial_pe", "ecp5", [{"act_width": 8, "acc_width": 24}, {"act_width": 16, "acc_width": 32}]),
+    ("dequant", "ecp5", [{"psum_width": 16}, {"psum_width": 32}]),
 ])
 def test_width_sweep_grows_logic(unit_name, target, points):
     results = [synthesize(unit_name, p, target, seeds=3) for p in points]
