@@ -27,10 +27,27 @@ bound reads Q, K, V and writes O once. Here each is made concrete (bytes, explic
     Matrix Multiplication" (arXiv:1702.02017, Thm. 1: 2mnk/√S − 2S for S words of fast memory).
     It guards the regime where splitting the head dimension beats whole-row tiling.
 
-``lower_bound = max(trivial, min(pair, matmul))``. The pair argument is a theorem for whole-row
-schedules; for schedules that split d the min() falls back to the matmul term, so the reported bound
-never exceeds what Saha & Ye show achievable. The property test checks that no mapping of any design,
-tile size or buffer falls below it.
+``reload`` (crossover term, the single-interval lemma)
+    batch · kv_heads · 2·d·b · max(0, min(|A|, |B|) − R + 1), R = ⌊M / (2·d·b)⌋, over the largest
+    complete block A × B of needed pairs of one K/V group (A: query rows of the group's heads, B: key
+    rows; all pairs when not causal). Lemma: call a unit's maximal on-chip stretch an *interval*; let
+    A1 ⊆ A, B1 ⊆ B be the units with exactly one interval. If both are nonempty, min(|A1|, |B1|) ≤ R − 1.
+    Proof: let s be the latest start and e the earliest end among A1's intervals. If s ≤ e, every
+    A1 interval contains [s, e]; a B1 interval must meet the A1 interval starting at s and the one
+    ending at e, so it overlaps [s, e], and at that moment |A1| + 1 units are resident: |A1| ≤ R − 1.
+    If s > e, every B1 interval starts ≤ e and ends ≥ s, so all of B1 and the query whose interval
+    ends at e are resident at e: |B1| ≤ R − 1. Hence at least min(|A|, |B|) − R + 1 units of the
+    block have a second interval, and every interval after a unit's first moves ≥ 2·d·b bytes that
+    ``trivial`` does not count (a key: k_j and v_j again; a query: q_j again and o_j written again;
+    an interval that processes no pair can be dropped from any schedule). Only the first reads and
+    writes are in ``trivial``, so trivial + reload is a bound for whole-row schedules.
+
+``lower_bound = max(trivial, min(max(pair, trivial + reload), matmul))``. The pair and reload
+arguments are theorems for whole-row schedules (a query's q and o rows resident together while its
+pairs are processed, a key's k and v rows likewise); for schedules that split d the min() falls back
+to the matmul term, so the reported bound never exceeds what Saha & Ye show achievable. The property
+test checks that no mapping of any design, tile size or buffer falls below it, and an exhaustive
+search of the unit-interval game on tiny shapes checks the lemma itself.
 """
 from __future__ import annotations
 
@@ -48,17 +65,49 @@ class TrafficBound:
     trivial_bytes: int
     pair_bytes: float
     matmul_bytes: float
+    reload_bytes: int = 0
+
+    @property
+    def whole_row_bytes(self) -> float:
+        """The bound for whole-row schedules: max(pair, trivial + reload)."""
+        return max(self.pair_bytes, float(self.trivial_bytes + self.reload_bytes))
 
     @property
     def lower_bound_bytes(self) -> float:
-        return max(float(self.trivial_bytes), min(self.pair_bytes, self.matmul_bytes))
+        return max(float(self.trivial_bytes), min(self.whole_row_bytes, self.matmul_bytes))
 
     @property
     def regime(self) -> str:
-        """Which term sets the bound."""
-        if self.trivial_bytes >= min(self.pair_bytes, self.matmul_bytes):
+        """Which term sets the bound: trivial, reload (trivial + reload), pair or matmul."""
+        if self.trivial_bytes >= min(self.whole_row_bytes, self.matmul_bytes):
             return "trivial"
-        return "pair" if self.pair_bytes <= self.matmul_bytes else "matmul"
+        if self.matmul_bytes < self.whole_row_bytes:
+            return "matmul"
+        return "pair" if self.pair_bytes >= self.trivial_bytes + self.reload_bytes else "reload"
+
+
+def complete_block(layer: AttentionLayer) -> tuple[int, int]:
+    """(|A|, |B|) of the complete block of needed pairs of one K/V group maximizing min(|A|, |B|):
+    query rows of all the group's heads × key rows. Causal (bottom-right aligned): rows i ≥ i0 of
+    every head see keys 0 … i0 + n_kv − n_q."""
+    j = layer.group_size
+    if not layer.causal:
+        return j * layer.n_q, layer.n_kv
+    off = layer.causal_offset
+    pivot = (j * layer.n_q - off - 1) // (j + 1)
+    best = (0, 0)
+    for i0 in {0, layer.n_q - 1, min(max(pivot, 0), layer.n_q - 1),
+               min(max(pivot + 1, 0), layer.n_q - 1)}:
+        block = (j * (layer.n_q - i0), i0 + off + 1)
+        if min(block) > min(best):
+            best = block
+    return best
+
+
+def reload_units(layer: AttentionLayer, buffer_bytes: int) -> int:
+    """Second intervals forced by the single-interval lemma in one K/V group (units of 2·d·b bytes)."""
+    units = max(1, buffer_bytes // (2 * layer.head_dim * layer.bytes_per_element))
+    return max(0, min(complete_block(layer)) - units + 1)
 
 
 def traffic_bound(layer: AttentionLayer, buffer_bytes: int) -> TrafficBound:
@@ -71,4 +120,5 @@ def traffic_bound(layer: AttentionLayer, buffer_bytes: int) -> TrafficBound:
     pair = 4.0 * d * d * b * b * pairs / buffer_bytes
     words = buffer_bytes / b
     matmul = b * max(0.0, 2.0 * pairs * d / math.sqrt(words) - 2.0 * words * layer.instances)
-    return TrafficBound(trivial, pair, matmul)
+    reload = layer.batch * layer.n_kv_heads * 2 * d * b * reload_units(layer, buffer_bytes)
+    return TrafficBound(trivial, pair, matmul, reload)

@@ -1,13 +1,14 @@
 """No mapping of any design, tile size or buffer size falls below the concrete lower bound."""
 from __future__ import annotations
 
+import collections
 import math
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mappers.attention.bound import traffic_bound
+from mappers.attention.bound import complete_block, traffic_bound
 from mappers.attention.designs import DESIGNS, build
 from mappers.attention.layer import AttentionLayer
 from workloads.errors import SpecError
@@ -36,6 +37,8 @@ def test_attn_traffic_never_below_bound(design, n_q, extra_kv, d, b, causal, ski
         return
     bound = traffic_bound(layer, buffer)
     assert mapping.traffic.total_bytes >= bound.lower_bound_bytes * (1 - 1e-12)
+    # every design here keeps whole rows, so the whole-row terms hold without the matmul fallback
+    assert mapping.traffic.total_bytes >= bound.whole_row_bytes * (1 - 1e-12)
 
 
 def test_attn_bound_terms_by_hand():
@@ -71,3 +74,106 @@ def test_attn_oversized_tiling_rejected():
         AttentionLayer(n_q=8, n_kv=4, head_dim=8, causal=True)
     with pytest.raises(SpecError):
         AttentionLayer(n_q=8, n_kv=8, head_dim=8, heads=6, kv_heads=4)
+
+
+def _unit_game_optimum(n_q: int, n_k: int, capacity: int) -> int:
+    """Fewest unit loads covering every (query, key) pair, by 0-1 breadth-first search over
+    (resident set, covered pairs): a load costs 1 and needs a free slot, an eviction is free, and a
+    pair is covered while both its units are resident."""
+    n = n_q + n_k
+    full = (1 << (n_q * n_k)) - 1
+
+    def covered(resident):
+        mask = 0
+        for i in range(n_q):
+            if resident >> i & 1:
+                for j in range(n_k):
+                    if resident >> (n_q + j) & 1:
+                        mask |= 1 << (i * n_k + j)
+        return mask
+
+    dist = {(0, 0): 0}
+    frontier = collections.deque([(0, 0)])
+    while frontier:
+        state = frontier.popleft()
+        resident, cov = state
+        cost = dist[state]
+        if cov == full:
+            return cost
+        for u in range(n):
+            if resident >> u & 1:
+                nxt = (resident & ~(1 << u), cov)
+                if dist.get(nxt, cost + 1) > cost:
+                    dist[nxt] = cost
+                    frontier.appendleft(nxt)
+        if bin(resident).count("1") < capacity:
+            for u in range(n):
+                if not resident >> u & 1:
+                    grown = resident | 1 << u
+                    nxt = (grown, cov | covered(grown))
+                    if nxt not in dist:
+                        dist[nxt] = cost + 1
+                        frontier.append(nxt)
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize("n_q,n_k,capacity,optimum", [
+    (2, 2, 2, 5), (2, 3, 2, 7), (3, 3, 2, 10), (3, 3, 3, 8), (3, 4, 3, 9),
+    pytest.param(4, 4, 3, 11, marks=pytest.mark.slow),
+])
+def test_attn_reload_lemma_against_exhaustive_unit_game(n_q, n_k, capacity, optimum):
+    """The optimum of the unit-interval game (every unit 2·d·b bytes, `capacity` units on chip) is
+    never below trivial + reload, and the pinned optima show where max(trivial, pair) is loose."""
+    d, b = 2, 1
+    layer = AttentionLayer(n_q=n_q, n_kv=n_k, head_dim=d, bytes_per_element=b)
+    buffer = capacity * 2 * d * b
+    found = _unit_game_optimum(n_q, n_k, capacity)
+    assert found == optimum
+    bound = traffic_bound(layer, buffer)
+    unit = 2 * d * b
+    assert bound.trivial_bytes + bound.reload_bytes <= found * unit
+    assert bound.pair_bytes <= found * unit
+    assert bound.reload_bytes == unit * max(0, min(n_q, n_k) - capacity + 1)
+
+
+def test_attn_reload_block_causal_and_gqa():
+    # causal, n_q = n_kv = 8: rows i >= i0 see keys 0..i0, best min(8 - i0, i0 + 1) = 4
+    assert complete_block(AttentionLayer(n_q=8, n_kv=8, head_dim=4, causal=True)) in {(4, 5), (5, 4)}
+    brute = max(min(8 - i0, i0 + 1) for i0 in range(8))
+    assert min(complete_block(AttentionLayer(n_q=8, n_kv=8, head_dim=4, causal=True))) == brute
+    for n_q, n_kv, heads, kv in [(5, 9, 4, 2), (7, 7, 3, 1), (1, 30, 4, 1), (30, 31, 2, 2)]:
+        layer = AttentionLayer(n_q=n_q, n_kv=n_kv, head_dim=4, heads=heads, kv_heads=kv, causal=True)
+        j, off = heads // kv, n_kv - n_q
+        want = max(min(j * (n_q - i0), i0 + off + 1) for i0 in range(n_q))
+        assert min(complete_block(layer)) == want
+    gqa = AttentionLayer(n_q=100, n_kv=300, head_dim=8, heads=4, kv_heads=2)
+    assert complete_block(gqa) == (200, 300)
+    bound = traffic_bound(gqa, 2 * 8 * 2 * 50)
+    assert bound.reload_bytes == 2 * (2 * 8 * 2) * (200 - 50 + 1)
+
+
+@pytest.mark.parametrize("n_q,n_kv,d,causal", [(6, 6, 2, False), (5, 9, 3, False), (7, 7, 2, True),
+                                               (4, 10, 2, True)])
+def test_attn_exhaustive_small_shapes_never_below_bound(n_q, n_kv, d, causal):
+    """Every design, every tile pair, both skip settings, buffers from one row to everything. The
+    shapes are too small for the matmul term to let the whole-row terms through, so the whole-row
+    bound max(trivial, pair, trivial + reload) is checked on its own as well."""
+    layer = AttentionLayer(n_q=n_q, n_kv=n_kv, head_dim=d, bytes_per_element=1, causal=causal)
+    tight = reload_binds = 0
+    for buffer in (8, 12, 17, 24, 33, 48, 70, 100, 150, 230, 400, 1024):
+        terms = traffic_bound(layer, buffer)
+        bound = max(terms.lower_bound_bytes, terms.whole_row_bytes)
+        reload_binds += terms.trivial_bytes + terms.reload_bytes > max(terms.pair_bytes,
+                                                                       terms.trivial_bytes)
+        for design in DESIGNS:
+            for br in range(1, n_q + 1):
+                for bc in range(1, n_kv + 1):
+                    for skip in (True, False):
+                        try:
+                            mapping = build(design, layer, buffer, br, bc, skip_masked=skip)
+                        except SpecError:
+                            continue
+                        total = mapping.traffic.total_bytes
+                        assert total >= bound, (design, buffer, br, bc, skip, total, bound)
+                        tight += total == bound
+    assert tight > 0 and reload_binds > 0
