@@ -3,7 +3,7 @@ the Transformer layers of a prefill, `sim.attention_array`.
 
 Per layer, `sim.attention_array.model.simulate_model` (`mode: cycle`: jobs through the in-order
 2D/1D-array pipeline, event-driven with a proven fast path) or `sim.attention_array.paper.paper_model`
-(`mode: paper`: the FuseMax artifact's analytical accounting; designs flat and fusemax, `seq_len` a
+(`mode: paper`: the FuseMax artifact's analytical accounting; designs unfused, flat and fusemax, `seq_len` a
 multiple of the array's columns) gives the attention layer's cycles and energy and the layer's
 linear layers (QKV, output projection, FFN) on the 2D array at max(MACs / PEs, bytes / bandwidth);
 the layer is repeated `layers` times (every layer has the same shapes).

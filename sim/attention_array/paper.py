@@ -1,4 +1,4 @@
-"""Paper-mode accounting of FuseMax and FLAT: the analytical rules of the FuseMax artifact
+"""Paper-mode accounting of FuseMax, FLAT and unfused attention: the analytical rules of the FuseMax artifact
 (Nayak et al., MICRO 2024; repo FPSG-UIUC/micro24-fusemax-artifact), kept separate from the
 cycle-level model in ``model.py``.
 
@@ -30,6 +30,13 @@ What is modeled (artifact file for each rule)
   exp unit at 94.6475 pJ from ``yamls/area_energy/outputs-1d-flat/ERT_summary_verbose.yaml``,
   DRAM per 8 B, global buffer per 512-B row for the off-chip tensors' staging). Register files and
   leakage are not modeled.
+* Unfused (``unfused.py``, ``attn-unfused.csv``): three Einsum groups run one after another,
+  each ``max(memory, compute)`` (``Unfused.eval``: ``qk_lat + av_lat + ss_lat``): QK on the 2D
+  array (E MACs per pair) reading Q, K and writing the scores; the softmax (``StableSoftmax``,
+  unfused, with the 32 MB buffer: a score row fits, so S is read once and A written once) on the
+  1D array at FLAT's four steps per score; AV on the 2D array reading A and V and writing O. Off
+  chip: 2 B per score each way for S and for A plus Q, K, V, O once — 8 B per score, which
+  equals ``attn-unfused.csv`` at every point. Energy as FLAT's (same softmax unit) plus the traffic.
 * End to end (one layer): attention plus the linear layers (QKV, output projection, FFN) at
   MACs / 2D PEs cycles, or the compulsory weight and activation traffic at 400 GiB/s if slower,
   as the artifact's ``end2end-*.csv`` latencies are.
@@ -44,7 +51,7 @@ from sim.attention_array.arch import (FLAT_BUFFER_BYTES, FLAT_SPILL_ROW_BLOCK, F
 from workloads.errors import SpecError
 from workloads.models import get_model
 
-PAPER_DESIGNS = ("flat", "fusemax")
+PAPER_DESIGNS = ("unfused", "flat", "fusemax")
 # Pipelined exponential unit of FLAT's 1D array (outputs-1d-flat/ERT_summary_verbose.yaml).
 FLAT_EXP_PJ = 94.6475
 # FuseMax's exp as 6 MACs + 1 add (src/accel/proposal.py compute_cost of SLN and PRM).
@@ -151,6 +158,19 @@ def paper_attention(design: str, model: str, seq_len: int, *, batch: int = 64,
         adds = pairs * 2 + rows_blocks * (1 + 1 + f)
         e_pj = (macs * pj["mac"] + adds * pj["add"] + pairs * pj["max"] + rows_blocks * pj["max"]
                 + inst * n * f * pj["div"])
+    elif design == "unfused":
+        c = {"QK": e * pairs / pes, "AV": f * pairs / pes, "M": pairs / width,
+             "SN": pairs / width, "SD": pairs / width, "A": pairs / width}
+        two_d = c["QK"] + c["AV"]
+        one_d = c["M"] + c["SN"] + c["SD"] + c["A"]
+        qk_bytes = inst * n * b * 2 * e + pairs * b
+        ss_bytes = pairs * 2 * b
+        av_bytes = inst * n * b * 2 * f + pairs * b
+        comp = (max(c["QK"], qk_bytes / bw) + max(one_d, ss_bytes / bw)
+                + max(c["AV"], av_bytes / bw))
+        traffic = qk_bytes + ss_bytes + av_bytes
+        e_pj = (pairs * (e + f) * pj["mac"] + pairs * 2 * pj["add"] + pairs * pj["max"]
+                + pairs * FLAT_EXP_PJ + pairs * pj["div"])
     else:
         c = {"QK": e * pairs / pes, "AV": f * pairs / pes, "M": pairs / width,
              "SN": pairs / width, "SD": pairs / width, "A": pairs / width}
@@ -169,7 +189,8 @@ def paper_attention(design: str, model: str, seq_len: int, *, batch: int = 64,
                 + pairs * FLAT_EXP_PJ + pairs * pj["div"])
     memory = traffic / bw
     e_pj += traffic * (dram_pj_per_byte + glb_pj_per_byte)
-    return PaperResult(design, model, n, batch, max(comp, memory), two_d, one_d, memory, traffic,
+    cycles = comp if design == "unfused" else max(comp, memory)
+    return PaperResult(design, model, n, batch, cycles, two_d, one_d, memory, traffic,
                        e_pj, c, clock_hz=arch.clock_hz)
 
 

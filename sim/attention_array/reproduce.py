@@ -2,7 +2,7 @@
 to end, arithmetic means over workloads × sequence lengths (as the artifact's figure notebook
 averages; geometric means are reported beside them); CSV and plots.
 
-``mode="paper"`` uses ``paper.py`` (the artifact's accounting; FLAT and FuseMax only),
+``mode="paper"`` uses ``paper.py`` (the artifact's accounting; unfused, FLAT and FuseMax),
 ``mode="cycle"`` the cycle-level ``model.py``.
 Run: ``einspace attention --reproduce reports/fusemax --mode paper`` or
 ``.venv/bin/python -m sim.attention_array.reproduce experiments/fusemax.yaml reports/fusemax [paper|cycle]``.

@@ -60,7 +60,7 @@ def test_attn_cli_model_paper_mode(capsys):
 
 def test_attn_cli_model_bad_design_and_model_one_line_exit_2(capsys):
     for argv in (["--model", "fusemax-bert", "--seq-len", "1024", "--design", "flat",
-                  "--mode", "paper", "--batch", "1", "--design", "unfused"],
+                  "--mode", "paper", "--batch", "1", "--design", "flashattention2"],
                  ["--model", "no-such-model", "--seq-len", "1024", "--design", "fusemax"],
                  ["--model", "fusemax-bert", "--seq-len", "1024", "--design", "nope"]):
         code, _, err = _run(argv, capsys)
