@@ -1,5 +1,5 @@
 """The `attention` family: a FuseMax-style spatial accelerator (Nayak et al., MICRO 2024) running
-the Transformer layers of a prefill, `sim.attention_array`.
+the Transformer layers of a prefill or one decode step, `sim.attention_array`.
 
 Per layer, `sim.attention_array.model.simulate_model` (`mode: cycle`: jobs through the in-order
 2D/1D-array pipeline, event-driven with a proven fast path) or `sim.attention_array.paper.paper_model`
@@ -8,14 +8,22 @@ multiple of the array's columns) gives the attention layer's cycles and energy a
 linear layers (QKV, output projection, FFN) on the 2D array at max(MACs / PEs, bytes / bandwidth);
 the layer is repeated `layers` times (every layer has the same shapes).
 
-What this family does not model, and says so:
-* decode — the array model is a prefill (encoder-attention) model; a mixed experiment crosses this
-  family with prefill workloads only;
-* causal masking — attention is costed bidirectional (the model's own limitation), so a decoder's
-  prefill is passed as its encoder-form twin (same shapes, no LM head);
+Phases and masks (cycle mode):
+* prefill of a decoder model is causal: FlashAttention-2 and FuseMax skip fully masked tiles,
+  FLAT and unfused compute every score (`sim.attention_array.model`, module docstring);
+* decode (`simulate_decode`): one new token per sequence against `kv_len` cached keys
+  (`kv_len` defaults to `seq_len − 1`); the linear layers are those of the decode step.
+Paper mode follows the artifact, which has neither: it models bidirectional prefill only, so a
+decoder's prefill there is costed as its encoder-form twin (same shapes, no mask) and decode is
+rejected.
+
+Not modeled, and said so:
 * the LM head and embeddings — not part of the layer model;
-* area — `sim.attention_array` has no area model (the FuseMax comparison is iso-area by
-  construction), so `area_mm2` is NaN and such points are never ranked on an area objective.
+* area — `sim.attention_array` has no area model: the FuseMax comparison is iso-area by
+  construction (FLAT's 32 MiB buffer against FuseMax's 16 MiB), and the artifact's area tables
+  (`outputs-2d-*/ART_summary_verbose.yaml`) give component areas of its two fixed configurations,
+  not a model that scales with this family's array and buffer parameters; so `area_mm2` is NaN
+  and such points are never ranked on an area objective.
 Workload datatypes are ignored: the array is fp16 throughout (`ArraySpec.bytes_per_element`).
 """
 from __future__ import annotations
@@ -29,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim import roofline
 from sim.attention_array.arch import FUSEMAX, ArraySpec
-from sim.attention_array.model import DESIGNS, simulate_model
+from sim.attention_array.model import DESIGNS, simulate_decode, simulate_model
 from sim.attention_array.paper import PAPER_DESIGNS, paper_model
 from workloads import get_model
 from workloads.errors import SpecError
@@ -58,8 +66,8 @@ class AttentionParams(BaseModel):
 
 
 def layer_model(model: str):
-    """The model as the array sees it: a decoder becomes its encoder-form twin (bidirectional
-    attention, no LM head), the only form the array model costs."""
+    """The model as paper mode sees it: a decoder becomes its encoder-form twin (bidirectional
+    attention, no LM head), the only form the artifact's accounting costs."""
     spec = get_model(model)
     return replace(spec, kind="encoder") if spec.kind == "decoder" else spec
 
@@ -67,8 +75,11 @@ def layer_model(model: str):
 def check(workload: dict, params: dict) -> None:
     """Reject points the array model cannot evaluate."""
     p = AttentionParams(**params)
-    if workload["phase"] != "prefill":
-        raise SpecError(f"the attention family models prefill only, not {workload['phase']!r}")
+    if workload["phase"] not in ("prefill", "decode"):
+        raise SpecError(f"the attention family models prefill and decode, not {workload['phase']!r}")
+    if p.mode == "paper" and workload["phase"] != "prefill":
+        raise SpecError("attention paper mode models prefill only (the FuseMax artifact's "
+                        "accounting); use mode: cycle for decode")
     if p.mode == "paper":
         if p.design not in PAPER_DESIGNS:
             raise SpecError(f"attention paper mode models {', '.join(PAPER_DESIGNS)}, not {p.design!r}")
@@ -82,12 +93,16 @@ def evaluate(point) -> Evaluation:
     w, p = point.workload, AttentionParams(**point.params)
     check(w, point.params)
     spec = p.spec()
-    model = layer_model(w["model"])
+    model = get_model(w["model"])
     layers = w.get("layers") or model.n_layers
     if p.mode == "paper":
-        r = paper_model(p.design, model, w["seq_len"], batch=w["batch"], arch=spec)
+        r = paper_model(p.design, layer_model(w["model"]), w["seq_len"], batch=w["batch"], arch=spec)
+    elif w["phase"] == "decode":
+        kv_len = w["seq_len"] - 1 if w.get("kv_len") is None else w["kv_len"]
+        r = simulate_decode(p.design, model.name, kv_len, batch=w["batch"], arch=spec)
     else:
-        r = simulate_model(p.design, model, w["seq_len"], batch=w["batch"], arch=spec)
+        r = simulate_model(p.design, model.name, w["seq_len"], batch=w["batch"], arch=spec,
+                           causal=model.kind == "decoder")
     att_s, lin_s = r.cycles / spec.clock_hz, r.linear_cycles / spec.clock_hz
     rows = []
     for layer in range(layers):
@@ -115,8 +130,9 @@ FAMILY = Family(
     metrics=("latency_s", "energy_j", "area_mm2", "edp_js", "power_w", "throughput_tokens_per_s",
              "attention_latency_s", "linear_latency_s", "attention_offchip_bytes", "util_2d", "util_1d"),
     mappings=("array",),
-    description="FuseMax-style 2D+1D spatial array (sim.attention_array): prefill Transformer layers",
-    phases=("prefill",),
+    description="FuseMax-style 2D+1D spatial array (sim.attention_array): prefill (causal for "
+                "decoders) and decode Transformer layers",
+    phases=("prefill", "decode"),
     fidelity="cycle: cycle-level job pipeline (attention), analytical linear layers; paper: analytical",
     check=check,
 )

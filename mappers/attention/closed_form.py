@@ -40,6 +40,12 @@ def _streamed_rows(layer: AttentionLayer, br: int, bc: int, skip: bool) -> int:
     return int(kv_rows.sum()) - reused
 
 
+def active_tiles(layer: AttentionLayer, br: int, bc: int, skip: bool) -> int:
+    """(q, kv) tiles a q-outer nest computes per head (fully masked ones skipped when ``skip``)."""
+    _, _, last = _kv_sweeps(layer, min(br, layer.n_q), min(bc, layer.n_kv), skip)
+    return int((last + 1).sum())
+
+
 def _area(layer: AttentionLayer, br: int, bc: int, skip: bool) -> int:
     q_rows, kv_rows, _ = _kv_sweeps(layer, br, bc, skip)
     return int((q_rows * kv_rows).sum())

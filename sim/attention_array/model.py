@@ -23,16 +23,25 @@ What is modeled
 * Heads and batch entries run one after another (the pipeline drains between them).
 * Energy: operation, buffer, register-file and DRAM actions × ``energy.yaml``. Register files:
   two reads and one write per array operation (assumption). Leakage is not modeled.
-Causal masking is not modeled here (the FuseMax workloads are bidirectional).
+* Causal masks (decoder prefill): FlashAttention-2 and FuseMax skip fully masked (q, kv) tiles
+  (``SKIPS_MASKED_TILES``: the loop bound of FlashAttention-2, Dao 2023, Sec. 3.1.1; FuseMax runs
+  the same tiled 1-pass loop nest — the paper's workloads are bidirectional, so the skip is this
+  model's assumption); a partially masked tile costs a full tile. FLAT and unfused compute whole
+  score rows and mask them, so they cost exactly their bidirectional twin. Per-row work (the final
+  division) is scaled with the computed pairs (≤ 1/head_dim of the per-pair work).
+* Decode (``simulate_decode``): ``new_tokens`` query rows against the KV cache; no tile is fully
+  masked (the last query row sees every key), so the causal decode step costs exactly its
+  unmasked twin, which is what is simulated: one query tile, the 2D array's rows mostly idle,
+  K and V read once per head.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from mappers.attention import AttentionLayer, build, count_traffic, search_design, traffic_bound
-from mappers.attention.closed_form import closed_form_traffic
+from mappers.attention.closed_form import active_tiles, closed_form_traffic
 from mappers.attention.designs import flat as flat_mapping
 from mappers.attention.mapping import AttentionMapping
 from sim.attention_array.arch import (FLAT_SPILL_ROW_BLOCK, FUSEMAX, PRESETS, ArraySpec, EnergyTable,
@@ -56,7 +65,12 @@ BINDINGS = {
 UNFUSED_PASSES = {"qk": ("QK",), "max": ("GM",), "sum": ("SN", "SD"), "normalize": ("A",),
                   "pv": ("AV",)}
 ENERGY_KIND = {"mac": "mac", "mul": "mac", "add": "add", "sub": "add", "max": "max", "exp": "exp",
-               "div": "div", "rsqrt": "div", "gelu_tanh": "exp", "gelu": "exp"}
+               "div": "div", "rsqrt": "div", "gelu_tanh": "exp", "gelu": "exp",
+               # a causal mask is an index compare and a select: the ERT's comparator + mux
+               "mask": "max", "relu": "max",
+               # SiLU = x·sigmoid(x): costed as one exp (the ERT has no sigmoid unit)
+               "silu": "exp", "sqrt": "div", "reciprocal": "div", "neg": "add",
+               "scale": "mac", "offset": "add"}
 # FuseMax computes exp on its MAC PEs as 6 MACs + 1 add: 7 PE cycles, on both arrays
 # (FuseMax artifact src/accel/proposal.py compute_cost of SLN and PRM); the subtraction of the
 # running maximum is that add.
@@ -66,6 +80,7 @@ FUSEMAX_EXP_CYCLES = 7
 # src/accel/stable_softmax.py compute_cost and "Multi-cycle operations (exp, div) can be pipelined";
 # its exp unit costs ``exp_pipelined`` energy.
 PIPELINED_1D = ("unfused", "flat", "flashattention2")
+SKIPS_MASKED_TILES = ("flashattention2", "fusemax")
 WINDOW_JOBS = 2
 # Spilled FLAT keeps three query blocks in flight (K sweep, softmax read-back, V sweep); its
 # per-block footprint (Q, O, statistics, one score and one probability tile) is under 1/3 of the
@@ -233,19 +248,20 @@ def choose_mapping(design: str, layer: AttentionLayer, arch: ArraySpec | None = 
                    ) -> AttentionMapping:
     """FuseMax and FlashAttention-2 (Dao 2023, Alg. 1: outer loop over Q blocks, inner over K/V
     blocks): kv tile = array columns, the largest query tile the buffer holds (processed ``rows``
-    query rows at a time). FLAT: full query blocks with score rows on chip, else the faster (by
+    query rows at a time); under a causal mask ``causal_mappings`` adds the array-rows query tile. FLAT: full query blocks with score rows on chip, else the faster (by
     ``_flat_bound_cycles``) of the largest block that fits and score spilling (``flat_mappings``).
     Unfused (and any design when those do not fit) takes the traffic-optimal tiling of
     ``mappers.attention.search``."""
     if design not in DESIGNS:
         raise SpecError(f"unknown design {design!r}; choose one of {', '.join(DESIGNS)}")
     arch = arch or PRESETS[design]
-    if layer.causal:
-        raise SpecError("the array model does not model causal masking")
+    if layer.causal and design not in SKIPS_MASKED_TILES:
+        raise SpecError(f"{design} computes whole score rows: simulate its bidirectional twin")
     if design in ("fusemax", "flashattention2"):
         bc = min(arch.cols_2d, layer.n_kv)
+        rows = min(arch.rows_2d, layer.n_q)
         br = _largest_q_tile(lambda t: design_fits(design, layer, arch.buffer_bytes, t, bc),
-                             min(arch.rows_2d, layer.n_q), layer.n_q)
+                             rows, layer.n_q)
         if br is not None:
             return build(design, layer, arch.buffer_bytes, br, bc)
     if design == "flat":
@@ -256,6 +272,18 @@ def choose_mapping(design: str, layer: AttentionLayer, arch: ArraySpec | None = 
     if found is None:
         raise SpecError(f"no tiling of {design} fits a {arch.buffer_bytes} B buffer")
     return found.mapping
+
+
+def causal_mappings(design: str, layer: AttentionLayer, arch: ArraySpec) -> list[AttentionMapping]:
+    """Under a causal mask, FlashAttention-2 and FuseMax have two candidate query tiles: the
+    largest that fits (fewest K/V re-reads) and the array's rows (the granularity at which fully
+    masked tiles are skipped, more K/V re-reads); the simulation keeps the faster."""
+    out = [choose_mapping(design, layer, arch)]
+    if design in SKIPS_MASKED_TILES:
+        rows, bc = min(arch.rows_2d, layer.n_q), min(arch.cols_2d, layer.n_kv)
+        if out[0].q_tile != rows and design_fits(design, layer, arch.buffer_bytes, rows, bc):
+            out.append(build(design, layer, arch.buffer_bytes, rows, bc))
+    return out
 
 
 def design_fits(design: str, layer: AttentionLayer, buffer_bytes: int, q_tile: int,
@@ -319,6 +347,17 @@ def simulate_attention(design: str, layer: AttentionLayer, arch: ArraySpec | Non
     ``arch`` defaults to the design's iso-area preset (``arch.PRESETS``: FLAT gets 32 MiB)."""
     arch = arch or PRESETS.get(design, FUSEMAX)
     energy = energy or load_energy_table()
+    if layer.causal and design not in SKIPS_MASKED_TILES:
+        twin = simulate_attention(design, replace(layer, causal=False), arch, model=model,
+                                  energy=energy, mapping=mapping)
+        return replace(twin, layer=layer,
+                       lower_bound_bytes=traffic_bound(layer, arch.buffer_bytes).lower_bound_bytes)
+    if mapping is None and layer.causal:
+        options = causal_mappings(design, layer, arch)
+        if len(options) > 1:
+            return min((simulate_attention(design, layer, arch, model=model, energy=energy,
+                                           mapping=m) for m in options),
+                       key=lambda r: r.cycles)
     if mapping is None and design == "flat" and not layer.causal:
         options = flat_mappings(layer, arch)
         if len(options) > 1:
@@ -335,7 +374,10 @@ def simulate_attention(design: str, layer: AttentionLayer, arch: ArraySpec | Non
     bw = arch.offchip_bytes_per_cycle
     nq = math.ceil(layer.n_q / br)
     nk = math.ceil(layer.n_kv / bc)
-    pairs_total = layer.n_q * layer.n_kv
+    tiles = active_tiles(layer, br, bc, mapping.skip_masked) if design in SKIPS_MASKED_TILES else nq * nk
+    pairs_total = (closed_form_traffic(design, layer, br, bc, mapping.skip_masked,
+                                       mapping.buffer_bytes).computed_pairs // inst
+                   if design in SKIPS_MASKED_TILES else layer.n_q * layer.n_kv)
     usable = lambda rows, cols: min(rows, arch.rows_2d) * min(cols, arch.cols_2d)  # noqa: E731
 
     def cyc(n: float, per_cycle: float) -> int:
@@ -435,12 +477,12 @@ def simulate_attention(design: str, layer: AttentionLayer, arch: ArraySpec | Non
                 br, layer.n_kv, "softpipe")
     elif design == "flashattention2":
         dram = per_pass[0] / inst
-        run("fused", nq * nk, dram, 2 * dram + score_glb,
+        run("fused", tiles, dram, 2 * dram + score_glb,
             [slots("2d", ("QK",)), slots("2d", ("SLNV",))], slots("1d", bind["1d"]), br, bc,
             "softpipe")
     else:
         dram = per_pass[0] / inst
-        run("fused", nq * nk, dram, 2 * dram, [slots("2d", bind["2d"])], slots("1d", bind["1d"]),
+        run("fused", tiles, dram, 2 * dram, [slots("2d", bind["2d"])], slots("1d", bind["1d"]),
             br, bc, "fused_2d_then_1d")
 
     actions: dict[str, float] = {}
@@ -470,14 +512,16 @@ def layer_for(model: str, seq_len: int, batch: int = 64, bytes_per_element: int 
 
 
 def simulate_model(design: str, model: str, seq_len: int, *, batch: int = 64,
-                   arch: ArraySpec | None = None, energy: EnergyTable | None = None) -> ArrayResult:
+                   arch: ArraySpec | None = None, energy: EnergyTable | None = None,
+                   causal: bool = False) -> ArrayResult:
     """Attention plus end to end: the linear layers (QKV, output projection, FFN; MACs from the
     lowered cascade) run on the 2D array at max(MACs / PEs, compulsory bytes / bandwidth) cycles,
     the remaining element-wise work (norms, residuals, activation) on the 1D array; the same for
-    every design. ``arch`` defaults to the design's iso-area preset (``arch.PRESETS``)."""
+    every design. ``arch`` defaults to the design's iso-area preset (``arch.PRESETS``). ``causal``:
+    a decoder's prefill (see the module docstring for which designs skip masked tiles)."""
     arch = arch or PRESETS.get(design, FUSEMAX)
     energy = energy or load_energy_table()
-    layer = layer_for(model, seq_len, batch, arch.bytes_per_element)
+    layer = replace(layer_for(model, seq_len, batch, arch.bytes_per_element), causal=causal)
     res = simulate_attention(design, layer, arch, model=model, energy=energy)
     rates = cascade_rates(model, seq_len, CASCADE[design], res.mapping.kv_tile)
     lin_cycles = max(math.ceil(rates.linear_macs * batch / arch.pes_2d),
@@ -495,3 +539,43 @@ def simulate_model(design: str, model: str, seq_len: int, *, batch: int = 64,
     return ArrayResult(res.design, res.layer, res.arch, res.mapping, res.cycles, res.ops_2d,
                        res.ops_1d, res.stages, res.actions, res.energy_pj_by_action,
                        res.lower_bound_bytes, lin_cycles, lin_energy, res.extra)
+
+
+def simulate_decode(design: str, model: str, kv_len: int, *, new_tokens: int = 1, batch: int = 1,
+                    arch: ArraySpec | None = None, energy: EnergyTable | None = None
+                    ) -> ArrayResult:
+    """One decode step: ``new_tokens`` query rows per sequence attend over ``kv_len`` cached plus
+    the new keys, and the step's linear layers (MACs and bytes of the lowered decode cascade,
+    weights read once for the whole batch) run at max(MACs / PEs, bytes / bandwidth) on the 2D
+    array, element-wise work on the 1D array."""
+    arch = arch or PRESETS.get(design, FUSEMAX)
+    energy = energy or load_energy_table()
+    spec = get_model(model)
+    if spec.kind != "decoder":
+        raise SpecError(f"model {spec.name} is an {spec.kind} model; decode needs a decoder")
+    layer = AttentionLayer(n_q=new_tokens, n_kv=kv_len + new_tokens, head_dim=spec.d_head,
+                           batch=batch, heads=spec.n_heads, kv_heads=spec.n_kv_heads,
+                           bytes_per_element=arch.bytes_per_element)
+    res = simulate_attention(design, layer, arch, model=model, energy=energy)
+    cascade = lower(spec, "decode", batch, kv_len + new_tokens, kv_len=kv_len,
+                    attention=CASCADE[design], new_tokens=new_tokens, layers=1, lm_head="none")
+    macs, nbytes, other = 0, 0.0, {}
+    for einsum, stats in zip(cascade.einsums, cascade.stats):
+        if einsum.group == "attention":
+            continue
+        if stats.macs:
+            macs += stats.macs
+            nbytes += stats.total_read + stats.total_written
+        else:
+            for k, v in _kinds(stats).items():
+                other[k] = other.get(k, 0) + v
+    other_ops = sum(other.values())
+    lin_cycles = (max(math.ceil(macs / arch.pes_2d), math.ceil(nbytes / arch.offchip_bytes_per_cycle))
+                  + math.ceil(other_ops / arch.width_1d))
+    actions = {"mac": macs, "dram_access": nbytes / energy.bytes_per_action["dram_access"],
+               "rf_read": 2 * (macs + other_ops), "rf_write": macs + other_ops}
+    for kind, n in other.items():
+        key = ENERGY_KIND[kind]
+        actions[key] = actions.get(key, 0.0) + n
+    lin_energy = sum(energy.energy_pj(actions).values())
+    return replace(res, linear_cycles=lin_cycles, linear_energy_pj=lin_energy)

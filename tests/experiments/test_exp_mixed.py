@@ -32,7 +32,7 @@ MIXED = textwrap.dedent("""\
         sweep: {design: [flat, fusemax]}
     objectives: {latency_s: min, energy_j: min}
 """)
-N_POINTS = 24 * 2 + 2 + 4 * 2 + 2  # roofline × 2 phases, pim decode, bitserial × 2 phases, attention prefill
+N_POINTS = 24 * 2 + 2 + 4 * 2 + 2 * 2  # roofline, bitserial, attention × 2 phases; pim decode
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_mixed_sweep_runs_every_family_and_is_deterministic(mixed, tmp_path):
     assert len(points) == N_POINTS
     assert sorted(points["family"].unique()) == ["attention", "bitserial", "pim", "roofline"]
     assert set(points.loc[points["family"] == "pim", "phase"]) == {"decode"}
-    assert set(points.loc[points["family"] == "attention", "phase"]) == {"prefill"}
+    assert set(points.loc[points["family"] == "attention", "phase"]) == {"decode", "prefill"}
     run_sweep(path, jobs=1, run="again", runs_dir=tmp_path, progress=False)
     pd.testing.assert_frame_equal(points, RunStore(tmp_path / "again").points())
     pd.testing.assert_frame_equal(RunStore(runs / "ref").einsums(), RunStore(tmp_path / "again").einsums())
@@ -161,7 +161,7 @@ def test_single_family_form_gives_the_same_points_as_one_architecture(tmp_path):
     ({"sweep: {design: [flat, fusemax]}": "sweep: {design: [flat, fusemax]}\n    mapping: unfused"},
      "architectures[3].mapping: 'unfused' is not a attention mapping; allowed: array"),
     ({"seq_len: [128]": "seq_len: [100]", "buffer_kib: 1024}": "buffer_kib: 1024, mode: paper}"},
-     "architectures[3].family: attention paper mode needs seq_len a multiple of array_cols 64"),
+     "architectures[3].family: attention paper mode models prefill only"),
     ({"phases: [decode, prefill]": "phases: [prefill]"},
      "architectures[1].family: pim models phases decode; the workloads have prefill"),
     ({"architectures:\n": "family: roofline\narchitectures:\n"}, "family cannot sit beside architectures"),
@@ -196,3 +196,21 @@ def test_sweep_report_flag_prints_the_report_path_last(tmp_path, capsys):
     assert "id='families'" in page or 'id="families"' in page
     for fam in ("roofline", "pim", "bitserial", "attention"):
         assert fam in page
+
+
+@pytest.mark.parametrize("phase", ["decode", "prefill"])
+def test_attention_decoder_phases_equal_sim_attention_array(phase):
+    """A decoder's prefill is costed causal, its decode step as one query row over the cache."""
+    from experiments.families import get_family
+    from sim.attention_array.arch import FUSEMAX
+    from sim.attention_array.model import simulate_decode, simulate_model
+
+    w = _workload("gpt2", phase, 256, 2)
+    params = {"design": "fusemax", "mode": "cycle", "array_rows": 64, "array_cols": 64, "buffer_kib": 2048}
+    ev = get_family("attention").evaluate(Point("attention", "array", w, params))
+    arch = replace(FUSEMAX, rows_2d=64, cols_2d=64, buffer_bytes=2048 * 1024)
+    ref = (simulate_decode("fusemax", "gpt2", 255, batch=1, arch=arch) if phase == "decode"
+           else simulate_model("fusemax", "gpt2", 256, batch=1, arch=arch, causal=True))
+    assert ref.layer.causal == (phase == "prefill")
+    assert ev.metrics["latency_s"] == pytest.approx(2 * ref.end_to_end_cycles / 940e6, rel=1e-12)
+    assert ev.metrics["attention_offchip_bytes"] == 2 * ref.traffic_bytes
