@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from sim.attention_array.arch import FUSEMAX
-from mappers.attention import traffic_bound
+from mappers.attention import AttentionLayer, search_design, traffic_bound
 from sim.attention_array.model import layer_for, simulate_model
 from sim.attention_array.paper import PAPER_DESIGNS, paper_model
 from workloads.errors import SpecError
@@ -122,6 +122,37 @@ def plots(rows: list[dict], grid: dict, outdir: Path, mode: str = "cycle") -> No
     ax.set_title(f"Traffic over the I/O lower bound (cycle-model mappings), {first}, N = {n_sweep}")
     ax.legend()
     fig.tight_layout(); fig.savefig(outdir / "traffic_vs_buffer.png", dpi=120); plt.close(fig)
+    fa2_bound_plot(outdir / "fa2_bound_ratio_vs_buffer.png", plt)
+
+
+FA2_BUFFERS_KIB = (256, 1024, 4096, 16384)
+FA2_SEQ_LENS = (1 << 10, 1 << 12, 1 << 14, 1 << 16, 1 << 18, 1 << 20)
+
+
+def fa2_bound_table(head_dim: int) -> dict[tuple[int, int], float]:
+    """Traffic ÷ lower bound of FlashAttention-2's searched tiling (one head, fp16), keyed by
+    (buffer KiB, N)."""
+    out = {}
+    for kib in FA2_BUFFERS_KIB:
+        for n in FA2_SEQ_LENS:
+            layer = AttentionLayer(n_q=n, n_kv=n, head_dim=head_dim)
+            out[(kib, n)] = search_design("flashattention2", layer, kib * 1024).ratio_to_lower_bound
+    return out
+
+
+def fa2_bound_plot(path: Path, plt) -> None:
+    fig, axs = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, d in zip(axs, (64, 128)):
+        table = fa2_bound_table(d)
+        for n in FA2_SEQ_LENS:
+            ax.plot(FA2_BUFFERS_KIB, [table[(k, n)] for k in FA2_BUFFERS_KIB], marker="o",
+                    label=f"N = {n // 1024}K")
+        ax.axhline(1.2, color="grey", ls=":", lw=1)
+        ax.set_xscale("log", base=2); ax.set_xlabel("on-chip buffer (KiB)")
+        ax.set_title(f"FlashAttention-2 searched tiling, d = {d}")
+        ax.legend(fontsize=7)
+    axs[0].set_ylabel("off-chip traffic ÷ lower bound")
+    fig.tight_layout(); fig.savefig(path, dpi=120); plt.close(fig)
 
 
 def reproduce(grid: dict, outdir: str | Path, mode: str = "paper", with_plots: bool = True

@@ -20,5 +20,6 @@ def test_aa_reproduce_reduced_grid_paper_and_cycle(tmp_path):
         assert summ["vs_flat"]["attention"]["speedup"] == sum(sp) / 2
         with open(tmp_path / f"summary_{mode}.yaml") as fh:
             assert yaml.safe_load(fh)["mode"] == mode
-        for png in ("speedup_vs_seq_len", "utilization", "traffic_vs_buffer"):
+        for png in ("speedup_vs_seq_len", "utilization", "traffic_vs_buffer",
+                    "fa2_bound_ratio_vs_buffer"):
             assert (tmp_path / f"plots_{mode}" / f"{png}.png").stat().st_size > 0
