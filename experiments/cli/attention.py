@@ -26,16 +26,20 @@ def _paper_report(model, seq_len, design, batch, fmt):
     click.echo(f"traffic {r.traffic_bytes:,.0f} B; utilization 2D {r.util_2d:.3f}  1D {r.util_1d:.3f}")
 
 
-def _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode="cycle"):
+def _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode="cycle", causal=False):
     from sim.attention_array import FUSEMAX, simulate_model
     from workloads.models import get_model
     get_model(model)
     if design not in ("unfused", "flat", "flashattention2", "fusemax"):
         raise SpecError(f"--model runs the array model, which has no design {design!r}")
     if mode == "paper":
+        if causal:
+            raise SpecError("--mode paper follows the FuseMax artifact, which has no causal mask; "
+                            "use --mode cycle")
         _paper_report(model, seq_len, design, batch, fmt)
         return
-    r = simulate_model(design, model, seq_len, batch=batch, arch=FUSEMAX.with_buffer(buffer_kib * 1024))
+    r = simulate_model(design, model, seq_len, batch=batch,
+                       arch=FUSEMAX.with_buffer(buffer_kib * 1024), causal=causal)
     traffic = r.mapping.traffic
     row = {"model": model, "seq_len": seq_len, "design": design, "batch": batch,
            "q_tile": r.mapping.q_tile, "kv_tile": r.mapping.kv_tile, "cycles": r.cycles,
@@ -43,7 +47,7 @@ def _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode="cycle"):
            "end_to_end_energy_pj": r.end_to_end_energy_pj, "traffic_bytes": r.traffic_bytes,
            "lower_bound_bytes": r.lower_bound_bytes,
            "ratio_to_lower_bound": r.traffic_bytes / r.lower_bound_bytes,
-           "util_2d": r.util_2d, "util_1d": r.util_1d, "mode": "cycle",
+           "util_2d": r.util_2d, "util_1d": r.util_1d, "mode": "cycle", "causal": causal,
            "read_bytes": dict(traffic.read_bytes), "write_bytes": dict(traffic.write_bytes),
            "stages": [{"stage": s.stage, "cycles": s.cycles, "util_2d": s.util_2d,
                        "util_1d": s.util_1d} for s in r.stages]}
@@ -104,7 +108,7 @@ def attention(model, seq_len, head_dim, heads, kv_heads, batch, bytes_per_elemen
         buffer_kib = 16384 if buffer_kib is None else buffer_kib
         if buffer_kib < 1:
             raise SpecError(f"--buffer-kib must be positive, got {buffer_kib}")
-        _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode)
+        _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode, causal)
         return
     if buffer_kib is None:
         raise SpecError("--buffer-kib is required")

@@ -66,3 +66,16 @@ def test_attn_cli_model_bad_design_and_model_one_line_exit_2(capsys):
         code, _, err = _run(argv, capsys)
         assert code == 2, argv
         assert len(err.strip().splitlines()) == 1, err
+
+
+def test_attn_cli_model_causal_prefill_skips_masked_tiles(capsys):
+    base = ["--model", "gpt2", "--seq-len", "1024", "--design", "flashattention2", "--format", "json"]
+    code, dense, _ = _run(base, capsys)
+    assert code == 0
+    code, causal, _ = _run(base + ["--causal"], capsys)
+    assert code == 0
+    dense, causal = json.loads(dense), json.loads(causal)
+    assert causal["causal"] and not dense["causal"]
+    assert causal["cycles"] < dense["cycles"]
+    code, _, err = _run(base + ["--causal", "--mode", "paper"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
