@@ -57,11 +57,32 @@ def _scaled(reads: dict, writes: dict, pairs: int, layer: AttentionLayer) -> Tra
                         {k: int(v) * n for k, v in sorted(writes.items()) if v}, pairs * n)
 
 
-def fa2_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool) -> TrafficCount:
-    """FlashAttention-2 and FuseMax (same loop nest): Q, O once; K and V once per q tile."""
+def _kept_rows(layer: AttentionLayer, br: int, bc: int, keep: int, serpentine: bool) -> int:
+    """K (or V) rows loaded over all whole sweeps when the last ``keep`` tiles stay on chip: the
+    next sweep reuses them if it runs backwards (serpentine) or if every tile is kept."""
+    n_kv, nk = layer.n_kv, -(-layer.n_kv // bc)
+    sweeps = -(-layer.n_q // br)
+    w = min(keep, nk)
+    if w == nk:
+        return n_kv
+    if not serpentine:
+        return sweeps * n_kv
+    forward_tail = n_kv - (nk - w) * bc
+    backward_tail = w * bc
+    later = sweeps - 1
+    return n_kv + later * n_kv - (later + 1) // 2 * forward_tail - later // 2 * backward_tail
+
+
+def fa2_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool, keep: int = 1,
+                serpentine: bool = False) -> TrafficCount:
+    """FlashAttention-2 and FuseMax (same loop nest): Q, O once; K and V once per q tile, less
+    the tiles kept from the previous sweep."""
     row = layer.head_dim * layer.bytes_per_element
     br, bc = min(br, layer.n_q), min(bc, layer.n_kv)
-    kv = _streamed_rows(layer, br, bc, skip) * row
+    if keep > 1 or serpentine:
+        kv = _kept_rows(layer, br, bc, keep, serpentine) * row
+    else:
+        kv = _streamed_rows(layer, br, bc, skip) * row
     return _scaled({"Q": layer.n_q * row, "K": kv, "V": kv}, {"O": layer.n_q * row},
                    _area(layer, br, bc, skip), layer)
 
@@ -114,12 +135,13 @@ def unfused_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool,
 
 
 def closed_form_traffic(design: str, layer: AttentionLayer, br: int, bc: int, skip: bool,
-                        buffer_bytes: int) -> TrafficCount:
-    """Traffic of ``designs.build(design, layer, buffer_bytes, br, bc, skip_masked=skip)``."""
+                        buffer_bytes: int, keep: int = 1, serpentine: bool = False) -> TrafficCount:
+    """Traffic of ``designs.build(design, layer, buffer_bytes, br, bc, skip_masked=skip,
+    kv_keep=keep, serpentine=serpentine)``."""
     if design == "unfused":
         return unfused_traffic(layer, br, bc, skip, buffer_bytes)
     if design == "flashattention1":
         return fa1_traffic(layer, br, bc, skip)
     if design == "flat":
         return flat_traffic(layer, br, bc, skip)
-    return fa2_traffic(layer, br, bc, skip)
+    return fa2_traffic(layer, br, bc, skip, keep, serpentine)

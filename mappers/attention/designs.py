@@ -38,27 +38,41 @@ def _sizes(layer: AttentionLayer) -> tuple[int, int, int]:
     return layer.head_dim, layer.bytes_per_element, layer.stat_bytes_per_element
 
 
-def _q_outer_nest(br: int, bc: int) -> LoopNest:
-    """Q blocks outer, K/V blocks streamed inner, O written once per Q block (FA2 and FuseMax)."""
+def _q_outer_nest(br: int, bc: int, keep: int = 1, serpentine: bool = False) -> LoopNest:
+    """Q blocks outer, K/V blocks streamed inner, O written once per Q block (FA2 and FuseMax).
+    ``serpentine``: every second K/V sweep runs backwards; ``keep``: K and V keep their last
+    ``keep`` tiles, so a reversed sweep starts on tiles already on chip."""
     return LoopNest("fused", (
         Loop("q", br, (
             Access("Q", "read"),
-            Loop("kv", bc, (Access("K", "read"), Access("V", "read"), Compute())),
+            Loop("kv", bc, (Access("K", "read", keep), Access("V", "read", keep), Compute()),
+                 serpentine),
             Access("O", "write"),
         )),
     ))
 
 
+def _check_order(layer: AttentionLayer, keep: int, serpentine: bool, skip_masked: bool) -> None:
+    if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
+        raise SpecError(f"kv_keep must be a positive integer, got {keep!r}")
+    if (keep > 1 or serpentine) and layer.causal and skip_masked:
+        raise SpecError("kv_keep > 1 and serpentine sweeps need whole K/V sweeps "
+                        "(no causal tile skipping)")
+
+
 def flashattention2(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
-                    *, skip_masked: bool = True) -> AttentionMapping:
-    """FlashAttention-2: for each Q block, stream K/V blocks; O, ℓ, m on chip until the block ends."""
+                    *, skip_masked: bool = True, kv_keep: int = 1,
+                    serpentine: bool = False) -> AttentionMapping:
+    """FlashAttention-2: for each Q block, stream K/V blocks; O, ℓ, m on chip until the block ends.
+    ``kv_keep``/``serpentine``: the K/V tail kept for a reversed next sweep (loop-order variant)."""
     br, bc = _check_tiles(layer, q_tile, kv_tile)
+    _check_order(layer, kv_keep, serpentine, skip_masked)
     d, b, sb = _sizes(layer)
-    nest = _q_outer_nest(br, bc)
+    nest = _q_outer_nest(br, bc, kv_keep, serpentine)
     fp = (("Q", br * d * b), ("O", br * d * b), ("m", br * sb), ("l", br * sb),
-          ("K", bc * d * b), ("V", bc * d * b), ("S", br * bc * b))
+          ("K", kv_keep * bc * d * b), ("V", kv_keep * bc * d * b), ("S", br * bc * b))
     return AttentionMapping("flashattention2", layer, buffer_bytes, br, bc, skip_masked,
-                            (nest,), (fp,))
+                            (nest,), (fp,), kv_keep, serpentine)
 
 
 def flashattention1(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
@@ -81,14 +95,18 @@ def flashattention1(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_ti
 
 
 def fusemax(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
-            *, skip_masked: bool = True) -> AttentionMapping:
-    """FuseMax: Q tile and O/ℓ/m accumulators resident, K/V streamed double-buffered, scores in the PEs."""
+            *, skip_masked: bool = True, kv_keep: int = 1,
+            serpentine: bool = False) -> AttentionMapping:
+    """FuseMax: Q tile and O/ℓ/m accumulators resident, K/V streamed double-buffered, scores in the
+    PEs; ``kv_keep`` tiles kept plus one being prefetched."""
     br, bc = _check_tiles(layer, q_tile, kv_tile)
+    _check_order(layer, kv_keep, serpentine, skip_masked)
     d, b, sb = _sizes(layer)
-    nest = _q_outer_nest(br, bc)
+    nest = _q_outer_nest(br, bc, kv_keep, serpentine)
     fp = (("Q", br * d * b), ("O", br * d * b), ("m", br * sb), ("l", br * sb),
-          ("K", 2 * bc * d * b), ("V", 2 * bc * d * b))
-    return AttentionMapping("fusemax", layer, buffer_bytes, br, bc, skip_masked, (nest,), (fp,))
+          ("K", (kv_keep + 1) * bc * d * b), ("V", (kv_keep + 1) * bc * d * b))
+    return AttentionMapping("fusemax", layer, buffer_bytes, br, bc, skip_masked, (nest,), (fp,),
+                            kv_keep, serpentine)
 
 
 def flat(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
@@ -188,9 +206,19 @@ BUILDERS = {
 }
 
 
+ORDER_VARIANTS = ("flashattention2", "fusemax")
+
+
 def build(design: str, layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
-          *, skip_masked: bool = True) -> AttentionMapping:
-    """Build the named design; ``SpecError`` for an unknown design or a tiling that does not fit."""
+          *, skip_masked: bool = True, kv_keep: int = 1,
+          serpentine: bool = False) -> AttentionMapping:
+    """Build the named design; ``SpecError`` for an unknown design or a tiling that does not fit.
+    ``kv_keep``/``serpentine`` apply to the Q-outer 1-pass designs (``ORDER_VARIANTS``)."""
     if design not in BUILDERS:
         raise SpecError(f"unknown attention design {design!r}; choose one of {', '.join(DESIGNS)}")
+    if design in ORDER_VARIANTS:
+        return BUILDERS[design](layer, buffer_bytes, q_tile, kv_tile, skip_masked=skip_masked,
+                                kv_keep=kv_keep, serpentine=serpentine)
+    if kv_keep != 1 or serpentine:
+        raise SpecError(f"kv_keep and serpentine apply to {', '.join(ORDER_VARIANTS)}, not {design}")
     return BUILDERS[design](layer, buffer_bytes, q_tile, kv_tile, skip_masked=skip_masked)

@@ -20,6 +20,15 @@ Consecutive executions of the same tile therefore reuse it (e.g. K stays residen
 does not index K). With causal masking and ``skip_masked`` set, executions whose (q, kv) tile is
 fully masked are skipped entirely.
 
+Two loop-order refinements (Q-outer FlashAttention-2 / FuseMax): a ``serpentine`` innermost loop
+runs its tiles in reverse on every second execution, and a read access with ``keep = w`` holds
+the last ``w`` distinct tiles it loaded (least recently used evicted), so a reversed sweep starts
+on the ``w`` tiles the previous sweep ended with. The counter's rule for a sweep — the leading run
+of its tiles found among the held ones is reused, the rest loaded — is least-recently-used
+replacement for a scan of distinct tiles; the brute-force replay test simulates LRU element by
+element. Builders use ``keep > 1`` and ``serpentine`` only where sweeps are whole (no causal tile
+skipping).
+
 The counter walks the tree loop by loop; only the innermost loop of a branch is evaluated with numpy
 over all of its tiles at once (same semantics, per tile, just vectorized), so layers of a million
 tokens count in well under a second per nest.
@@ -54,6 +63,7 @@ class Access:
 
     tensor: str
     kind: AccessKind
+    keep: int = 1
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,7 @@ class Loop:
     rank: Rank
     tile: int
     body: tuple["Node", ...]
+    serpentine: bool = False
 
 
 Node = Union[Loop, Access, Compute]
@@ -130,12 +141,19 @@ def validate_nest(nest: LoopNest, tensors: dict[str, TensorSpec]) -> None:
                     raise SpecError(f"{nest.name}: tile of {node.rank} must be >= 1, got {node.tile!r}")
                 if node.rank in ranks:
                     raise SpecError(f"{nest.name}: rank {node.rank} tiled twice on one path")
+                if node.serpentine and any(isinstance(c, Loop) for c in node.body):
+                    raise SpecError(f"{nest.name}: only an innermost loop can be serpentine")
                 visit(node.body, ranks + (node.rank,))
             elif isinstance(node, Access):
                 if node.tensor not in tensors:
                     raise SpecError(f"{nest.name}: unknown tensor {node.tensor!r}")
                 if node.kind not in ("read", "write", "update"):
                     raise SpecError(f"{nest.name}: bad access kind {node.kind!r}")
+                if not isinstance(node.keep, int) or node.keep < 1 or (
+                        node.keep > 1 and (node.kind != "read" or tensors[node.tensor].ranks
+                                           != ranks[-1:] or not ranks)):
+                    raise SpecError(f"{nest.name}: keep={node.keep!r} needs a read of a tensor "
+                                    "indexed only by the innermost loop's rank")
     visit(nest.body, ())
 
 
@@ -143,6 +161,7 @@ def validate_nest(nest: LoopNest, tensors: dict[str, TensorSpec]) -> None:
 class _SlotState:
     last_key: tuple | None = None
     touched: dict = field(default_factory=dict)
+    held: list = field(default_factory=list)
 
 
 class _Counter:
@@ -155,6 +174,7 @@ class _Counter:
         self.writes: dict[str, int] = {}
         self.pairs = 0
         self.slots: dict[tuple, _SlotState] = {}
+        self.executions: dict[tuple, int] = {}
 
     # env: rank -> (tile index, lo, hi) of the innermost enclosing loop on that rank
     def walk(self, body: tuple[Node, ...], env: dict, path: tuple) -> None:
@@ -226,6 +246,10 @@ class _Counter:
             return
         act_tiles = tiles[active]
         act_len = (hi - lo)[active]
+        runs = self.executions.get(where, 0)
+        self.executions[where] = runs + 1
+        if loop.serpentine and runs % 2:
+            act_tiles, act_len = act_tiles[::-1], act_len[::-1]
         for pos_in_body, node in enumerate(loop.body):
             if isinstance(node, Compute):
                 self.pairs += int(act_len.sum()) * (o_hi - o_lo)
@@ -248,6 +272,17 @@ class _Counter:
             pos = spec.ranks.index(loop.rank)
             keys_t = act_tiles
             sizes = act_len * base
+            if node.keep > 1:
+                held = slot.held
+                held_set = set(held)
+                hits = 0
+                while hits < keys_t.size and (int(keys_t[hits]),) in held_set:
+                    hits += 1
+                self.reads[spec.name] = self.reads.get(spec.name, 0) + int(sizes[hits:].sum())
+                seq = [(int(t),) for t in keys_t[-node.keep:]]
+                slot.held = ([k for k in held if k not in seq] + seq)[-node.keep:]
+                slot.last_key = slot.held[-1]
+                continue
             first_key = prefix[:pos] + (int(keys_t[0]),) + prefix[pos:]
             start = 1 if slot.last_key == first_key else 0
             last_t = int(keys_t[-1])

@@ -27,6 +27,8 @@ class AttentionMapping:
     skip_masked: bool
     nests: tuple[LoopNest, ...]
     pass_footprints: tuple[tuple[tuple[str, int], ...], ...]
+    kv_keep: int = 1
+    serpentine: bool = False
 
     def __post_init__(self) -> None:
         if len(self.pass_footprints) != len(self.nests):
@@ -62,10 +64,12 @@ class AttentionMapping:
             pad = "  " * depth
             for node in body:
                 if isinstance(node, Loop):
-                    lines.append(f"{pad}for {node.rank}-tile of {node.tile} rows:")
+                    order = " (every second sweep reversed)" if node.serpentine else ""
+                    lines.append(f"{pad}for {node.rank}-tile of {node.tile} rows{order}:")
                     emit(node.body, depth + 1)
                 elif isinstance(node, Access):
-                    lines.append(f"{pad}{node.kind} {node.tensor} tile")
+                    held = f" (last {node.keep} tiles kept)" if node.keep > 1 else ""
+                    lines.append(f"{pad}{node.kind} {node.tensor} tile{held}")
                 elif isinstance(node, Compute):
                     lines.append(f"{pad}compute {node.label} tile")
 

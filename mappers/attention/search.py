@@ -11,6 +11,14 @@ enumerating every legal pair). Candidates are scored
 with the closed forms of ``closed_form`` (proven equal to the exact counter by test); the winner is
 rebuilt as an explicit loop nest whose traffic the caller can count exactly.
 
+For FlashAttention-2 and FuseMax (whole sweeps: not causal, or no tile skipping) the search
+also covers the loop-order variant that keeps a K/V tail on chip and runs every second sweep
+backwards (``designs.build(..., kv_keep, serpentine)``): for every K/V tile, the query tiles
+ceil(n_q / t) for the fewest sweeps t that fit and the next 63 counts, and the largest query tile
+for which all of K and V stay on chip, each with the largest tail that fits (traffic never grows
+with the tail). Exhaustive enumeration
+of (Br, Bc, tail, order) on small shapes checks this pruning too.
+
 Objectives: ``traffic`` (off-chip bytes) or ``latency``: max(traffic / bandwidth, flops / peak), the
 roofline proxy, with flops = 4·d per computed (query, key) pair (Q·Kᵀ and P·V, a multiply and an add
 each; softmax work not counted).
@@ -22,7 +30,8 @@ from dataclasses import dataclass
 
 from mappers.attention.bound import TrafficBound, traffic_bound
 from mappers.attention.closed_form import closed_form_traffic
-from mappers.attention.designs import DESIGNS, build, unfused, unfused_on_chip_bytes
+from mappers.attention.designs import (DESIGNS, ORDER_VARIANTS, build, unfused,
+                                       unfused_on_chip_bytes)
 from mappers.attention.layer import AttentionLayer
 from mappers.attention.loopnest import TrafficCount
 from mappers.attention.mapping import AttentionMapping
@@ -123,23 +132,76 @@ def candidates(design: str, layer: AttentionLayer, buffer_bytes: int,
     return sorted(out)
 
 
+def kept_tail_tiles(design: str, layer: AttentionLayer, buffer_bytes: int, q_tile: int,
+                    kv_tile: int) -> int:
+    """Largest ``kv_keep`` of ``design`` that fits at these tiles (0: none), capped at the K/V
+    tile count; the footprints of ``designs.flashattention2`` / ``designs.fusemax`` solved for it."""
+    d, b, sb = layer.head_dim, layer.bytes_per_element, layer.stat_bytes_per_element
+    br, bc = min(q_tile, layer.n_q), min(kv_tile, layer.n_kv)
+    fixed = br * (2 * d * b + 2 * sb)
+    if design == "flashattention2":
+        keep = (buffer_bytes - fixed - br * bc * b) // (2 * bc * d * b)
+    else:
+        keep = (buffer_bytes - fixed) // (2 * bc * d * b) - 1
+    return max(0, min(keep, -(-layer.n_kv // bc)))
+
+
+def order_candidates(design: str, layer: AttentionLayer, buffer_bytes: int, skip_masked: bool,
+                     min_tile: int = 8) -> list[tuple[int, int, int, bool]]:
+    """(q_tile, kv_tile, kv_keep, serpentine) candidates of the kept-tail loop order."""
+    if design not in ORDER_VARIANTS or (layer.causal and skip_masked):
+        return []
+    out = set()
+    n_q, n_kv = layer.n_q, layer.n_kv
+    for bc in sorted(set(_powers(min(min_tile, n_kv), n_kv)) | {n_kv}):
+        nk = -(-n_kv // bc)
+        largest = _largest_fitting_keep(design, layer, buffer_bytes, bc, 1)
+        if largest is None:
+            continue
+        fewest = -(-n_q // largest)
+        q_tiles = {-(-n_q // t) for t in range(fewest, min(fewest + 64, n_q + 1))}
+        full = _largest_fitting_keep(design, layer, buffer_bytes, bc, nk)
+        if full is not None:
+            q_tiles.add(full)
+        for br in q_tiles:
+            keep = kept_tail_tiles(design, layer, buffer_bytes, br, bc)
+            if keep >= 1:
+                out.add((br, bc, keep, True))
+    return sorted(out)
+
+
+def _largest_fitting_keep(design, layer, buffer_bytes, bc, keep) -> int | None:
+    lo, hi = 1, layer.n_q
+    if kept_tail_tiles(design, layer, buffer_bytes, lo, bc) < keep:
+        return None
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if kept_tail_tiles(design, layer, buffer_bytes, mid, bc) >= keep else (lo, mid - 1)
+    return lo
+
+
 def search_design(design: str, layer: AttentionLayer, buffer_bytes: int, *,
                   objective: Objective = Objective(), skip_masked: bool = True,
                   min_tile: int = 8) -> SearchResult | None:
-    """Best tiling of one design, or None when no tiling fits the buffer."""
+    """Best tiling (and, for FlashAttention-2 and FuseMax, K/V tail and sweep order) of one
+    design, or None when nothing fits the buffer."""
     start = time.perf_counter()
-    cands = candidates(design, layer, buffer_bytes, min_tile)
+    cands = [(q, kv, 1, False) for q, kv in candidates(design, layer, buffer_bytes, min_tile)]
+    cands += order_candidates(design, layer, buffer_bytes, skip_masked, min_tile)
     best = None
-    for q_tile, kv_tile in cands:
-        traffic = closed_form_traffic(design, layer, q_tile, kv_tile, skip_masked, buffer_bytes)
-        key = (objective.score(traffic, layer), traffic.total_bytes,
-               footprint_bytes(design, layer, q_tile, kv_tile, buffer_bytes), -q_tile, -kv_tile)
+    for q_tile, kv_tile, keep, serpentine in cands:
+        traffic = closed_form_traffic(design, layer, q_tile, kv_tile, skip_masked, buffer_bytes,
+                                      keep, serpentine)
+        key = (objective.score(traffic, layer), traffic.total_bytes, keep, serpentine,
+               footprint_bytes(design, layer, q_tile, kv_tile, buffer_bytes) if keep == 1 else 0,
+               -q_tile, -kv_tile)
         if best is None or key < best[0]:
-            best = (key, q_tile, kv_tile, traffic)
+            best = (key, q_tile, kv_tile, keep, serpentine, traffic)
     if best is None:
         return None
-    key, q_tile, kv_tile, traffic = best
-    mapping = build(design, layer, buffer_bytes, q_tile, kv_tile, skip_masked=skip_masked)
+    key, q_tile, kv_tile, keep, serpentine, traffic = best
+    mapping = build(design, layer, buffer_bytes, q_tile, kv_tile, skip_masked=skip_masked,
+                    kv_keep=keep, serpentine=serpentine)
     return SearchResult(mapping, traffic, traffic_bound(layer, buffer_bytes), key[0], len(cands),
                         time.perf_counter() - start)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import math
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mappers.attention.bound import complete_block, traffic_bound
-from mappers.attention.designs import DESIGNS, build
+from mappers.attention.designs import DESIGNS, ORDER_VARIANTS, build
 from mappers.attention.layer import AttentionLayer
 from workloads.errors import SpecError
 
@@ -155,7 +156,8 @@ def test_attn_reload_block_causal_and_gqa():
 @pytest.mark.parametrize("n_q,n_kv,d,causal", [(6, 6, 2, False), (5, 9, 3, False), (7, 7, 2, True),
                                                (4, 10, 2, True)])
 def test_attn_exhaustive_small_shapes_never_below_bound(n_q, n_kv, d, causal):
-    """Every design, every tile pair, both skip settings, buffers from one row to everything. The
+    """Every design, every tile pair, K/V tail and sweep order, both skip settings, buffers from one
+    row to everything. The
     shapes are too small for the matmul term to let the whole-row terms through, so the whole-row
     bound max(trivial, pair, trivial + reload) is checked on its own as well."""
     layer = AttentionLayer(n_q=n_q, n_kv=n_kv, head_dim=d, bytes_per_element=1, causal=causal)
@@ -168,12 +170,17 @@ def test_attn_exhaustive_small_shapes_never_below_bound(n_q, n_kv, d, causal):
         for design in DESIGNS:
             for br in range(1, n_q + 1):
                 for bc in range(1, n_kv + 1):
-                    for skip in (True, False):
+                    orders = [(1, False)]
+                    if design in ORDER_VARIANTS:
+                        orders += [(keep, serp) for keep in range(1, -(-n_kv // bc) + 1)
+                                   for serp in (False, True)][1:]
+                    for (keep, serp), skip in itertools.product(orders, (True, False)):
                         try:
-                            mapping = build(design, layer, buffer, br, bc, skip_masked=skip)
+                            mapping = build(design, layer, buffer, br, bc, skip_masked=skip,
+                                            kv_keep=keep, serpentine=serp)
                         except SpecError:
                             continue
                         total = mapping.traffic.total_bytes
-                        assert total >= bound, (design, buffer, br, bc, skip, total, bound)
+                        assert total >= bound, (design, buffer, br, bc, skip, keep, serp, total)
                         tight += total == bound
     assert tight > 0 and reload_binds > 0

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mappers.attention.closed_form import closed_form_traffic
-from mappers.attention.designs import DESIGNS, build, unfused_on_chip_bytes
+from mappers.attention.designs import DESIGNS, ORDER_VARIANTS, build, unfused_on_chip_bytes
 from mappers.attention.layer import AttentionLayer
 
 
@@ -34,6 +34,26 @@ def test_attn_closed_form_equals_counter(design, n_q, extra_kv, q_frac, kv_frac,
     else:
         mapping = build(design, layer, buffer, br, bc, skip_masked=skip)
     assert closed_form_traffic(design, layer, br, bc, skip, buffer) == mapping.traffic
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    design=st.sampled_from(ORDER_VARIANTS),
+    n_q=st.integers(1, 400), extra_kv=st.integers(0, 200),
+    q_frac=st.floats(0.0, 1.2), kv_frac=st.floats(0.0, 1.2), keep=st.integers(1, 40),
+    serpentine=st.booleans(), causal=st.booleans(),
+    heads=st.sampled_from([(1, 1), (4, 2)]), batch=st.integers(1, 2),
+)
+def test_attn_closed_form_kept_tail_equals_counter(design, n_q, extra_kv, q_frac, kv_frac, keep,
+                                                   serpentine, causal, heads, batch):
+    layer = AttentionLayer(n_q=n_q, n_kv=n_q + extra_kv, head_dim=4, causal=causal,
+                           heads=heads[0], kv_heads=heads[1], batch=batch)
+    br = max(1, int(q_frac * n_q))
+    bc = max(1, int(kv_frac * layer.n_kv))
+    mapping = build(design, layer, 1 << 40, br, bc, skip_masked=not causal, kv_keep=keep,
+                    serpentine=serpentine)
+    assert closed_form_traffic(design, layer, br, bc, not causal, 1 << 40, keep,
+                               serpentine) == mapping.traffic
 
 
 def test_attn_closed_form_large_shape():

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mappers.attention.designs import DESIGNS, build, unfused_on_chip_bytes
+from mappers.attention.designs import DESIGNS, ORDER_VARIANTS, build, unfused_on_chip_bytes
 from mappers.attention.layer import AttentionLayer
 from mappers.attention.loopnest import Compute, Loop, tensor_specs
 
@@ -24,6 +24,10 @@ class _Slot:
     def __init__(self):
         self.elements: frozenset = frozenset()
         self.dirty: set = set()
+        self.held: list[frozenset] = []     # read accesses with keep > 1: tiles, LRU first
+
+    def size(self):
+        return len(self.elements) + sum(len(tile) for tile in self.held)
 
 
 def replay(mapping):
@@ -59,6 +63,7 @@ def replay(mapping):
 
     for nest in mapping.nests:
         slots: dict[tuple, tuple[_Slot, str]] = {}
+        executions: dict[tuple, int] = {}
 
         def run(body, env, path):
             nonlocal peak
@@ -66,7 +71,12 @@ def replay(mapping):
                 where = path + (pos,)
                 if isinstance(node, Loop):
                     n = extent[node.rank]
-                    for lo in range(0, n, node.tile):
+                    starts = list(range(0, n, node.tile))
+                    runs = executions.get(where, 0)
+                    executions[where] = runs + 1
+                    if node.serpentine and runs % 2:
+                        starts.reverse()
+                    for lo in starts:
                         inner = dict(env)
                         inner[node.rank] = range(lo, min(lo + node.tile, n))
                         run(node.body, inner, where)
@@ -79,7 +89,16 @@ def replay(mapping):
                 spec = specs[node.tensor]
                 elements = frozenset(itertools.product(*(rows(r, env) for r in spec.ranks)))
                 slot, _ = slots.setdefault(where, (_Slot(), node.tensor))
-                if slot.elements != elements:
+                if node.keep > 1:
+                    if elements in slot.held:
+                        slot.held.remove(elements)
+                    else:
+                        reads[node.tensor] = reads.get(node.tensor, 0) + len(elements) * elem_bytes(
+                            node.tensor)
+                        if len(slot.held) == node.keep:
+                            slot.held.pop(0)
+                    slot.held.append(elements)
+                elif slot.elements != elements:
                     flush(slot, node.tensor)
                     if node.kind == "read":
                         loaded = elements
@@ -92,7 +111,7 @@ def replay(mapping):
                     slot.elements = elements
                 if node.kind in ("write", "update"):
                     slot.dirty |= elements
-                occupancy = sum(len(s.elements) * elem_bytes(t) for s, t in slots.values())
+                occupancy = sum(s.size() * elem_bytes(t) for s, t in slots.values())
                 peak = max(peak, occupancy)
 
         run(nest.body, {}, ())
@@ -109,12 +128,13 @@ def _needed_pairs(layer):
             if not layer.causal or j <= i + off}
 
 
-def _mapping(design, layer, q_tile, kv_tile, skip):
+def _mapping(design, layer, q_tile, kv_tile, skip, keep=1, serpentine=False):
     if design == "unfused":
         buffer = unfused_on_chip_bytes(layer) - 1
     else:
         buffer = 10**9
-    return build(design, layer, buffer, q_tile, kv_tile, skip_masked=skip)
+    return build(design, layer, buffer, q_tile, kv_tile, skip_masked=skip, kv_keep=keep,
+                 serpentine=serpentine)
 
 
 def _check(mapping):
@@ -171,3 +191,30 @@ def test_attn_fa2_causal_skip_hand_count():
     assert build("flashattention2", layer, 10**6, 4, 4).traffic.read_bytes["K"] == 8
     assert build("flashattention2", layer, 10**6, 4, 4, skip_masked=False).traffic.read_bytes[
         "K"] == 16
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    design=st.sampled_from(ORDER_VARIANTS),
+    n_q=st.integers(1, 14), extra_kv=st.integers(0, 8),
+    q_tile=st.integers(1, 16), kv_tile=st.integers(1, 6), keep=st.integers(1, 6),
+    serpentine=st.booleans(), causal=st.booleans(), d=st.integers(1, 3),
+)
+def test_attn_kept_tail_and_serpentine_equal_lru_replay(design, n_q, extra_kv, q_tile, kv_tile,
+                                                       keep, serpentine, causal, d):
+    """K/V tails kept across reversed sweeps: the counter's leading-run rule against an explicit
+    least-recently-used buffer of ``keep`` tiles (causal layers without tile skipping)."""
+    layer = AttentionLayer(n_q=n_q, n_kv=n_q + extra_kv, head_dim=d, causal=causal)
+    _check(_mapping(design, layer, q_tile, kv_tile, not causal, keep, serpentine))
+
+
+def test_attn_serpentine_hand_count():
+    # n = 10, Br = 4 (3 sweeps), Bc = 3 (tiles of 3, 3, 3, 1 rows), 4 B per row
+    layer = AttentionLayer(n_q=10, n_kv=10, head_dim=2)
+    k = {(keep, serp): build("flashattention2", layer, 10**6, 4, 3, kv_keep=keep,
+                             serpentine=serp).traffic.read_bytes["K"]
+         for keep, serp in [(1, True), (2, True), (3, False), (4, True)]}
+    assert k[(1, True)] == 4 * (10 + (10 - 1) + (10 - 3))      # reuse tile 3, then tile 0
+    assert k[(2, True)] == 4 * (10 + (10 - 4) + (10 - 6))      # tiles 3, 2 then 0, 1
+    assert k[(3, False)] == 4 * 30                              # forward sweeps: LRU keeps nothing
+    assert k[(4, True)] == 4 * 10                               # every tile kept
