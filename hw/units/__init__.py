@@ -14,6 +14,7 @@ REGISTRY: dict[str, str] = {
     "bitserial_pe": "hw.units.bitserial_pe",
     "dequant": "hw.units.dequant",
     "online_softmax": "hw.units.online_softmax",
+    "term_decoder": "hw.units.term_decoder",
 }
 
 ALIASES: dict[str, str] = {"pe": "bitserial_pe"}

@@ -26,9 +26,8 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.units.base import ParamSpec, UnitDef
-from sim.numerics.terms import Term
 from sim.units.bitserial_pe import (DATATYPES, LATENCY_CYCLES, SHIFT_BITS, BitSerialPEModel,
-                                    TermCycle, group_cycles, term_shift)
+                                    TermCycle, group_cycles, term_field)
 
 TERM_BITS = 2 + SHIFT_BITS
 
@@ -141,15 +140,11 @@ def stimulus(params: Mapping[str, int], n: int, rng: random.Random) -> list[Term
     return out + _edge_cases(params, rng)
 
 
-def _term_field(term: Term) -> int:
-    return (term.coefficient != 0) | (term.coefficient < 0) << 1 | term_shift(term) << 2
-
-
 def encode(params: Mapping[str, int], cyc: TermCycle | None) -> tuple[int, ...]:
     if cyc is None:
         return (0, 0, 0, 0, 0)
     w = params["act_width"]
-    terms = sum(_term_field(t) << (TERM_BITS * i) for i, t in enumerate(cyc.terms))
+    terms = sum(term_field(t) << (TERM_BITS * i) for i, t in enumerate(cyc.terms))
     acts = sum((a & ((1 << w) - 1)) << (w * i) for i, a in enumerate(cyc.acts))
     return (terms, acts, 1, int(cyc.clear), int(cyc.last))
 

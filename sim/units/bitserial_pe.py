@@ -64,10 +64,15 @@ def term_shift(term: Term) -> int:
     return s
 
 
+def term_field(term: Term) -> int:
+    """The PE's 6-bit term field: bit 0 non-zero, bit 1 negative, bits 2..5 the shift."""
+    return (term.coefficient != 0) | (term.coefficient < 0) << 1 | term_shift(term) << 2
+
+
 _TERM_CACHE: dict[tuple[str, int], tuple[Term, ...]] = {}
 
 
-def _terms(dtype, code: int) -> tuple[Term, ...]:
+def code_terms(dtype, code: int) -> tuple[Term, ...]:
     key = (dtype.name, code)
     if key not in _TERM_CACHE:
         _TERM_CACHE[key] = unified_terms(dtype, code)
@@ -84,7 +89,7 @@ def group_cycles(dtype, codes: Sequence[int], acts: Sequence[int], lanes: int = 
         raise ValueError("codes and acts must be equal-length, a non-empty multiple of lanes")
     out: list[TermCycle] = []
     for base in range(0, len(codes), lanes):
-        lane_terms = [_terms(dtype, int(c)) for c in codes[base:base + lanes]]
+        lane_terms = [code_terms(dtype, int(c)) for c in codes[base:base + lanes]]
         lane_acts = tuple(int(a) for a in acts[base:base + lanes])
         for t in range(len(lane_terms[0])):
             out.append(TermCycle(tuple(ts[t] for ts in lane_terms), lane_acts))
