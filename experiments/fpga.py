@@ -13,7 +13,8 @@ Units per family (parameters that a family does not expose take the defaults nam
   scaled linearly by lanes / (the synthesized row's lanes) when the point's lanes differ (the
   family's own assumption for PE area), plus one `dequant` unit per PE (assumption: each
   output-stationary PE rescales its own group partial sums) at the `psum_width` nearest the PE
-  row's `acc_width`;
+  row's `acc_width`, plus one `term_decoder` per PE row at the PE's lanes (assumption: a row's
+  PEs share the output channel's weights, so one decoder feeds the row);
 * `pim` — channels × `PimSystem.banks` (16, AiM; not a family parameter) `bank_mac` units at
   `lanes = PimSystem.lanes` (16, AiM);
 * `attention` — `width_1d` `online_softmax` units at `width` 16 (assumption: 16-bit scores,
@@ -84,7 +85,8 @@ def unit_demands(family: str, params: Mapping, model: str, table: pd.DataFrame,
             return None
         pe_row = nearest_row(table, "bitserial_pe", accel.act_bits, target)
         return [UnitDemand("bitserial_pe", accel.pes, accel.act_bits, accel.pe.lanes),
-                UnitDemand("dequant", accel.pes, pe_row["param_map"]["acc_width"])]
+                UnitDemand("dequant", accel.pes, pe_row["param_map"]["acc_width"]),
+                UnitDemand("term_decoder", accel.rows, accel.pe.lanes)]
     if family == "pim":
         from experiments.families.pim import PimParams
         from sim.pim.spec import PimSystem

@@ -21,6 +21,8 @@ CSV = textwrap.dedent("""\
     bitserial_pe,ecp5,act_width,16,acc_width=32;act_width=16;lanes=4,1200,200,0,0,120.0,120.0
     dequant,ecp5,psum_width,24,psum_width=24,450,180,0,0,25.0,25.0
     dequant,ecp5,psum_width,32,psum_width=32,500,190,0,1,25.0,25.0
+    term_decoder,ecp5,lanes,2,lanes=2,300,50,0,0,160.0,160.0
+    term_decoder,ecp5,lanes,8,lanes=8,1000,200,0,0,150.0,150.0
     online_softmax,ecp5,width,8,frac_bits=4;max_row_log2=16;width=8,330,90,0,4,50.0,50.0
     online_softmax,ecp5,width,12,frac_bits=6;max_row_log2=16;width=12,350,100,0,4,50.0,50.0
     online_softmax,ecp5,width,16,frac_bits=8;max_row_log2=16;width=16,370,120,0,4,50.0,50.0
@@ -44,13 +46,15 @@ def test_attention_is_one_softmax_unit_per_1d_pe_at_16_bits(table):
     assert est == {"fpga_luts": 128 * 370, "fpga_ffs": 128 * 120, "fpga_dsps": 128 * 4}
 
 
-def test_bitserial_is_pes_plus_one_dequant_each_and_scales_with_lanes(table):
-    pes = accelerator(BitserialParams(rows=8, cols=4), "gpt2").pes
-    assert pes == 32                                   # act_bits 16 -> PE row act 16/acc 32 -> dequant 32
+def test_bitserial_is_pes_plus_one_dequant_each_plus_a_decoder_per_row(table):
+    accel = accelerator(BitserialParams(rows=8, cols=4), "gpt2")
+    assert accel.pes == 32 and accel.pe.lanes == 4     # act_bits 16 -> PE row act 16/acc 32 -> dequant 32
     est = fpga.estimate("bitserial", {"rows": 8, "cols": 4}, "gpt2", table)
-    assert est == {"fpga_luts": 32 * (1200 + 500), "fpga_ffs": 32 * (200 + 190), "fpga_dsps": 32 * 1}
+    # 4 lanes: the nearest decoder row is the 2-lane one (|4-2| < |8-4|)
+    assert est == {"fpga_luts": 32 * (1200 + 500) + 8 * 300, "fpga_ffs": 32 * (200 + 190) + 8 * 50,
+                   "fpga_dsps": 32 * 1}
     wide = fpga.estimate("bitserial", {"rows": 8, "cols": 4, "lanes": 8}, "gpt2", table)
-    assert wide["fpga_luts"] == 32 * (1200 * 8 / 4 + 500)
+    assert wide["fpga_luts"] == 32 * (1200 * 8 / 4 + 500) + 8 * 1000
 
 
 def test_no_rtl_gives_nan(table):
@@ -70,7 +74,7 @@ def test_committed_table_is_found_from_another_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     committed = fpga.load_table()
     assert fpga.DEFAULT_TABLE.is_absolute()
-    for unit in ("bank_mac", "bitserial_pe", "dequant", "online_softmax"):
+    for unit in ("bank_mac", "bitserial_pe", "dequant", "online_softmax", "term_decoder"):
         assert ((committed["unit"] == unit) & (committed["target"] == "ecp5")).sum() >= 2
     row = fpga.nearest_row(committed, "bank_mac", 16)
     assert fpga.estimate("pim", {"channels": 2}, "gpt2")["fpga_luts"] == 2 * 16 * row["luts"]
