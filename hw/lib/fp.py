@@ -107,7 +107,7 @@ def fp32_add(m: Module, a: Value, b: Value, prefix: str) -> Value:
 
 
 def round_to_fp32(m: Module, sign: Value, mag: Value, width: int, exp: Value, prefix: str,
-                  nan: Value = Const(0), inf: Value = Const(0)) -> Value:
+                  nan: Value | None = None, inf: Value | None = None) -> Value:
     """FP32 bits of (−1)^sign · mag · 2^exp for an unsigned `width`-bit integer `mag` and a signed
     exponent `exp`: normalise with a logarithmic leading-zero shifter (shift by 32, 16, …, 1
     where the top bits are zero; the taken shifts are the leading-zero count), round to nearest even
@@ -126,4 +126,6 @@ def round_to_fp32(m: Module, sign: Value, mag: Value, width: int, exp: Value, pr
     exp_s = exp.as_signed()
     biased = exp_s + (n - 1 + 127) - lzc + mant[24]
     frac23 = Mux(mant[24], mant[1:24], mant[0:23])
+    nan = Const(0) if nan is None else nan
+    inf = Const(0) if inf is None else inf
     return _pack(sign, biased, frac23, nan, inf, sign, mag == 0)
