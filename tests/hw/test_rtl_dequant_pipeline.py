@@ -1,6 +1,7 @@
-"""Bit-serial PE → dequantization unit on whole 128-weight groups (both RTL, chained), against
-numpy float32 of the dequantize-then-multiply group sums and against the FP16 functional PE
-`sim.bitserial.pe.bitserial_dot` (equal where FP16 is exact, within its Higham bound otherwise)."""
+"""Code-to-term decoder → bit-serial PE → dequantization unit on whole 128-weight groups (RTL,
+chained), against numpy float32 of the dequantize-then-multiply group sums and against the FP16
+functional PE `sim.bitserial.pe.bitserial_dot` (equal where FP16 is exact, within its Higham
+bound otherwise)."""
 import zlib
 
 import numpy as np
@@ -10,12 +11,14 @@ from hw.cosim import simulate
 from hw.units import get_unit
 from sim.bitserial.pe import bitserial_dot, fp16_error_bound, term_table
 from sim.numerics.floating import FP16
-from sim.units.bitserial_pe import DATATYPES, dequant_reference, group_cycles
+from sim.numerics.terms import Term
+from sim.units.bitserial_pe import DATATYPES, TermCycle, dequant_reference, group_cycles
 from sim.units.dequant import BIT_CYCLES, E8M0, FP16 as FMT_FP16, UINT8, DequantEntry, decode_scale
+from sim.units.term_decoder import TERM_CYCLES, WeightSlot
 
 GROUP = 128
-PE, DQ = get_unit("bitserial_pe"), get_unit("dequant")
-PE_PARAMS, DQ_PARAMS = PE.resolve({}), DQ.resolve({})
+PE, DQ, DEC = get_unit("bitserial_pe"), get_unit("dequant"), get_unit("term_decoder")
+PE_PARAMS, DQ_PARAMS, DEC_PARAMS = PE.resolve({}), DQ.resolve({}), DEC.resolve({})
 BY_NAME = {d.name: d for d in DATATYPES}
 
 
@@ -94,3 +97,35 @@ def test_chain_agrees_with_the_fp16_functional_pe(dtype):
     bound16 = fp16_error_bound(acts, mags, scales, GROUP, ops_per_group=GROUP * 2)
     bound32 = 3 * 2.0**-24 * float(np.sum(np.abs(acts) * mags * np.repeat(scales, GROUP)))
     assert abs(_f32(result) - fp16) <= bound16 + bound32
+
+
+def _term(field):
+    nz, neg, shift = field & 1, field >> 1 & 1, field >> 2
+    return Term((-1 if neg else 1) if nz else 0, shift - 1)
+
+
+@pytest.mark.parametrize("name", ["int8", "int6", "fp4_ea_neg", "fp3_er_pos"])
+def test_decoder_feeds_the_pe_the_stream_it_expects(name):
+    """Weight codes through the decoder RTL become exactly `group_cycles`' term stream; the PE
+    RTL on that stream gives the exact group sum."""
+    index = next(i for i, d in enumerate(DATATYPES) if d.name == name)
+    dtype, lanes = DATATYPES[index], DEC_PARAMS["lanes"]
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    codes = rng.integers(0, 2**dtype.bits, GROUP)
+    acts = rng.integers(-128, 128, GROUP)
+    slots = []
+    for base in range(0, GROUP, lanes):
+        slots += [WeightSlot(index, tuple(int(c) for c in codes[base:base + lanes]))]
+        slots += [None] * (TERM_CYCLES[index] - 1)
+    outs, cycles = simulate(DEC, DEC_PARAMS, slots)
+    assert cycles == list(range(len(slots)))                     # one term-cycle per clock, no gaps
+    stream = []
+    for t, (packed, last) in enumerate(outs):
+        slot = t // TERM_CYCLES[index]
+        terms = tuple(_term(packed >> (6 * i) & 0x3F) for i in range(lanes))
+        stream.append(TermCycle(terms, tuple(int(a) for a in acts[slot * lanes:(slot + 1) * lanes]),
+                                t == 0, t == len(outs) - 1))
+        assert last == (t % TERM_CYCLES[index] == TERM_CYCLES[index] - 1)
+    assert stream == group_cycles(dtype, codes, acts, lanes)
+    (psum,), _ = simulate(PE, PE_PARAMS, stream)
+    assert _signed(psum[0]) == dequant_reference(dtype, codes, acts)

@@ -91,6 +91,7 @@ def test_cli_export_and_sim(tmp_path, capsys):
     ("online_softmax", "ecp5", [{"width": 8, "frac_bits": 4}, {"width": 16, "frac_bits": 8}]),
     ("bitserial_pe", "ecp5", [{"act_width": 8, "acc_width": 24}, {"act_width": 16, "acc_width": 32}]),
     ("dequant", "ecp5", [{"psum_width": 16}, {"psum_width": 32}]),
+    ("term_decoder", "ice40", [{"lanes": 2}, {"lanes": 8}]),
 ])
 def test_width_sweep_grows_logic(unit_name, target, points):
     results = [synthesize(unit_name, p, target, seeds=3) for p in points]
