@@ -116,7 +116,7 @@ def fa1_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool) -> TrafficC
 
 
 def unfused_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool,
-                    buffer_bytes: int) -> TrafficCount:
+                    buffer_bytes: int, softmax_rows: int = 0) -> TrafficCount:
     """Unfused 3-pass: on chip if everything fits, else S written once and read three times, P
     written and read once, K and V streamed per q tile, statistics per row."""
     d, b, sb = layer.head_dim, layer.bytes_per_element, layer.stat_bytes_per_element
@@ -127,6 +127,10 @@ def unfused_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool,
     br, bc = min(br, layer.n_q), min(bc, layer.n_kv)
     kv = _streamed_rows(layer, br, bc, skip) * row
     area = _area(layer, br, bc, skip)
+    if softmax_rows:
+        reads = {"Q": layer.n_q * row, "K": kv, "V": kv, "S": area * b, "P": area * b}
+        writes = {"S": area * b, "P": area * b, "O": layer.n_q * row}
+        return _scaled(reads, writes, area, layer)
     reads = {"Q": layer.n_q * row, "K": kv, "V": kv, "S": 3 * area * b, "P": area * b,
              "m": 2 * layer.n_q * sb, "l": layer.n_q * sb}
     writes = {"S": area * b, "P": area * b, "m": layer.n_q * sb, "l": layer.n_q * sb,
@@ -135,11 +139,12 @@ def unfused_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool,
 
 
 def closed_form_traffic(design: str, layer: AttentionLayer, br: int, bc: int, skip: bool,
-                        buffer_bytes: int, keep: int = 1, serpentine: bool = False) -> TrafficCount:
+                        buffer_bytes: int, keep: int = 1, serpentine: bool = False,
+                        softmax_rows: int = 0) -> TrafficCount:
     """Traffic of ``designs.build(design, layer, buffer_bytes, br, bc, skip_masked=skip,
-    kv_keep=keep, serpentine=serpentine)``."""
+    kv_keep=keep, serpentine=serpentine, softmax_rows=softmax_rows)``."""
     if design == "unfused":
-        return unfused_traffic(layer, br, bc, skip, buffer_bytes)
+        return unfused_traffic(layer, br, bc, skip, buffer_bytes, softmax_rows)
     if design == "flashattention1":
         return fa1_traffic(layer, br, bc, skip)
     if design == "flat":

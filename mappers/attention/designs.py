@@ -155,18 +155,46 @@ def unfused_on_chip_bytes(layer: AttentionLayer) -> int:
 
 
 def unfused(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
-            *, skip_masked: bool = True, spill: bool | None = None) -> AttentionMapping:
+            *, skip_masked: bool = True, spill: bool | None = None,
+            softmax_rows: int = 0) -> AttentionMapping:
     """Unfused 3-pass cascade, one Einsum per pass.
 
     If one head's whole working set fits, it runs on chip (read Q, K, V, write O once). Otherwise
     S = Q·Kᵀ is written off chip, read by the max pass, by the exp-sum pass and by the normalize
     pass (which writes P), and P is read back with V for O = P·V. ``spill`` forces the choice
     (None: spill exactly when the on-chip working set exceeds the buffer).
+
+    ``softmax_rows`` > 0: the three softmax passes become one pass over blocks of that many whole
+    score rows held on chip (max, sum and normalization of a row block from one read of S, one
+    write of P) — the unfused baseline of the FuseMax artifact (``src/accel/unfused.py`` with
+    ``StableSoftmax`` given the buffer: 8 B per score off chip at 2 B per element). Needs whole
+    rows (no causal tile skipping).
     """
     br, bc = _check_tiles(layer, q_tile, kv_tile)
     d, b, sb = _sizes(layer)
     if spill is None:
         spill = unfused_on_chip_bytes(layer) > buffer_bytes
+    if softmax_rows:
+        if not isinstance(softmax_rows, int) or softmax_rows < 0 or not spill or (
+                layer.causal and skip_masked):
+            raise SpecError("softmax_rows needs a positive row count, spilled scores and whole "
+                            f"rows (no causal tile skipping), got {softmax_rows!r}")
+        rows = min(softmax_rows, layer.n_q)
+        nests = (
+            LoopNest("qk", (Loop("q", br, (Access("Q", "read"), Loop("kv", bc, (
+                Access("K", "read"), Access("S", "write"), Compute())))),)),
+            LoopNest("softmax", (Loop("q", rows, (Access("S", "read"), Access("P", "write"))),)),
+            LoopNest("pv", (Loop("q", br, (Loop("kv", bc, (Access("P", "read"), Access("V", "read"))),
+                                           Access("O", "write"))),)),
+        )
+        fps = (
+            (("Q", br * d * b), ("K", bc * d * b), ("S", br * bc * b)),
+            (("S", rows * layer.n_kv * b), ("P", rows * layer.n_kv * b), ("m", rows * sb),
+             ("l", rows * sb)),
+            (("P", br * bc * b), ("V", bc * d * b), ("O", br * d * b)),
+        )
+        return AttentionMapping("unfused", layer, buffer_bytes, br, bc, skip_masked, nests, fps,
+                                softmax_rows=rows)
     if not spill:
         nest = LoopNest("on_chip", (Access("Q", "read"), Access("K", "read"), Access("V", "read"),
                                     Compute(), Access("O", "write")))
@@ -210,15 +238,23 @@ ORDER_VARIANTS = ("flashattention2", "fusemax")
 
 
 def build(design: str, layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
-          *, skip_masked: bool = True, kv_keep: int = 1,
-          serpentine: bool = False) -> AttentionMapping:
+          *, skip_masked: bool = True, kv_keep: int = 1, serpentine: bool = False,
+          softmax_rows: int = 0) -> AttentionMapping:
     """Build the named design; ``SpecError`` for an unknown design or a tiling that does not fit.
-    ``kv_keep``/``serpentine`` apply to the Q-outer 1-pass designs (``ORDER_VARIANTS``)."""
+    ``kv_keep``/``serpentine`` apply to the Q-outer 1-pass designs (``ORDER_VARIANTS``),
+    ``softmax_rows`` to unfused."""
     if design not in BUILDERS:
         raise SpecError(f"unknown attention design {design!r}; choose one of {', '.join(DESIGNS)}")
     if design in ORDER_VARIANTS:
+        if softmax_rows:
+            raise SpecError(f"softmax_rows applies to unfused, not {design}")
         return BUILDERS[design](layer, buffer_bytes, q_tile, kv_tile, skip_masked=skip_masked,
                                 kv_keep=kv_keep, serpentine=serpentine)
     if kv_keep != 1 or serpentine:
         raise SpecError(f"kv_keep and serpentine apply to {', '.join(ORDER_VARIANTS)}, not {design}")
+    if design == "unfused":
+        return unfused(layer, buffer_bytes, q_tile, kv_tile, skip_masked=skip_masked,
+                       softmax_rows=softmax_rows)
+    if softmax_rows:
+        raise SpecError(f"softmax_rows applies to unfused, not {design}")
     return BUILDERS[design](layer, buffer_bytes, q_tile, kv_tile, skip_masked=skip_masked)

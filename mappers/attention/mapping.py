@@ -29,6 +29,7 @@ class AttentionMapping:
     pass_footprints: tuple[tuple[tuple[str, int], ...], ...]
     kv_keep: int = 1
     serpentine: bool = False
+    softmax_rows: int = 0
 
     def __post_init__(self) -> None:
         if len(self.pass_footprints) != len(self.nests):

@@ -19,6 +19,10 @@ for which all of K and V stay on chip, each with the largest tail that fits (tra
 with the tail). Exhaustive enumeration
 of (Br, Bc, tail, order) on small shapes checks this pruning too.
 
+Unfused, when its scores spill, also gets the row-block softmax (``designs.unfused(...,
+softmax_rows)``: the largest block of whole score rows that fits) beside every tiling of its
+QK and PV passes.
+
 Objectives: ``traffic`` (off-chip bytes) or ``latency``: max(traffic / bandwidth, flops / peak), the
 roofline proxy, with flops = 4·d per computed (query, key) pair (Q·Kᵀ and P·V, a multiply and an add
 each; softmax work not counted).
@@ -132,6 +136,15 @@ def candidates(design: str, layer: AttentionLayer, buffer_bytes: int,
     return sorted(out)
 
 
+def softmax_row_block(layer: AttentionLayer, buffer_bytes: int, skip_masked: bool) -> int:
+    """Whole score rows the unfused row-block softmax can hold (S and P blocks plus m, ℓ): 0 when
+    unfused runs on chip, no row fits, or causal tiles are skipped."""
+    if unfused_on_chip_bytes(layer) <= buffer_bytes or (layer.causal and skip_masked):
+        return 0
+    per_row = 2 * layer.n_kv * layer.bytes_per_element + 2 * layer.stat_bytes_per_element
+    return min(layer.n_q, buffer_bytes // per_row)
+
+
 def kept_tail_tiles(design: str, layer: AttentionLayer, buffer_bytes: int, q_tile: int,
                     kv_tile: int) -> int:
     """Largest ``kv_keep`` of ``design`` that fits at these tiles (0: none), capped at the K/V
@@ -186,22 +199,25 @@ def search_design(design: str, layer: AttentionLayer, buffer_bytes: int, *,
     """Best tiling (and, for FlashAttention-2 and FuseMax, K/V tail and sweep order) of one
     design, or None when nothing fits the buffer."""
     start = time.perf_counter()
-    cands = [(q, kv, 1, False) for q, kv in candidates(design, layer, buffer_bytes, min_tile)]
-    cands += order_candidates(design, layer, buffer_bytes, skip_masked, min_tile)
+    base = candidates(design, layer, buffer_bytes, min_tile)
+    cands = [(q, kv, 1, False, 0) for q, kv in base]
+    cands += [c + (0,) for c in order_candidates(design, layer, buffer_bytes, skip_masked, min_tile)]
+    rows = softmax_row_block(layer, buffer_bytes, skip_masked) if design == "unfused" else 0
+    cands += [(q, kv, 1, False, rows) for q, kv in base if rows and (q, kv) != (layer.n_q, layer.n_kv)]
     best = None
-    for q_tile, kv_tile, keep, serpentine in cands:
+    for q_tile, kv_tile, keep, serpentine, soft in cands:
         traffic = closed_form_traffic(design, layer, q_tile, kv_tile, skip_masked, buffer_bytes,
-                                      keep, serpentine)
-        key = (objective.score(traffic, layer), traffic.total_bytes, keep, serpentine,
+                                      keep, serpentine, soft)
+        key = (objective.score(traffic, layer), traffic.total_bytes, keep, serpentine, -soft,
                footprint_bytes(design, layer, q_tile, kv_tile, buffer_bytes) if keep == 1 else 0,
                -q_tile, -kv_tile)
         if best is None or key < best[0]:
-            best = (key, q_tile, kv_tile, keep, serpentine, traffic)
+            best = (key, q_tile, kv_tile, keep, serpentine, soft, traffic)
     if best is None:
         return None
-    key, q_tile, kv_tile, keep, serpentine, traffic = best
+    key, q_tile, kv_tile, keep, serpentine, soft, traffic = best
     mapping = build(design, layer, buffer_bytes, q_tile, kv_tile, skip_masked=skip_masked,
-                    kv_keep=keep, serpentine=serpentine)
+                    kv_keep=keep, serpentine=serpentine, softmax_rows=soft)
     return SearchResult(mapping, traffic, traffic_bound(layer, buffer_bytes), key[0], len(cands),
                         time.perf_counter() - start)
 

@@ -10,7 +10,8 @@ What is modeled
   and all softmax Einsums on the 1D array; FuseMax (Nayak et al., MICRO 2024, Sec. 5–6) runs QK,
   the local max, exp, local sum, SLNV and the running-output correction (SPNV, RNV) on the 2D array
   and only the per-row running statistics (RM, PRM, SPD, RD) and the final division on the 1D array.
-* A job (a tile, or for FLAT/unfused a block of query rows) occupies: off-chip memory
+* A job (a (q, kv) tile — also of unfused's QK and PV passes — or for FLAT and the softmax passes
+  a block of query rows) occupies: off-chip memory
   (its share of the mapping's exact off-chip traffic), the 2D array (``ceil(ops / usable PEs)``; a
   job with fewer than ``rows`` query rows leaves rows idle) and the 1D array
   (``ceil(ops / width)``); an array operation lasts at least its share of the job's global-buffer
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from mappers.attention import AttentionLayer, build, count_traffic, search_design, traffic_bound
+from mappers.attention.search import softmax_row_block
 from mappers.attention.closed_form import active_tiles, closed_form_traffic
 from mappers.attention.designs import flat as flat_mapping
 from mappers.attention.mapping import AttentionMapping
@@ -63,7 +65,7 @@ BINDINGS = {
                 "1d": ("RM", "PRM", "SPD", "RD", "AV")},
 }
 UNFUSED_PASSES = {"qk": ("QK",), "max": ("GM",), "sum": ("SN", "SD"), "normalize": ("A",),
-                  "pv": ("AV",)}
+                  "softmax": ("GM", "SN", "SD", "A"), "pv": ("AV",)}
 ENERGY_KIND = {"mac": "mac", "mul": "mac", "add": "add", "sub": "add", "max": "max", "exp": "exp",
                "div": "div", "rsqrt": "div", "gelu_tanh": "exp", "gelu": "exp",
                # a causal mask is an index compare and a select: the ERT's comparator + mux
@@ -231,7 +233,8 @@ def mapping_traffic_bytes(mapping: AttentionMapping) -> int:
     if flat_is_spilled(mapping):
         return mapping.traffic.total_bytes
     return closed_form_traffic(mapping.design, mapping.layer, mapping.q_tile, mapping.kv_tile,
-                               mapping.skip_masked, mapping.buffer_bytes).total_bytes
+                               mapping.skip_masked, mapping.buffer_bytes, mapping.kv_keep,
+                               mapping.serpentine, mapping.softmax_rows).total_bytes
 
 
 def _flat_bound_cycles(mapping: AttentionMapping, arch: ArraySpec) -> float:
@@ -250,8 +253,10 @@ def choose_mapping(design: str, layer: AttentionLayer, arch: ArraySpec | None = 
     blocks): kv tile = array columns, the largest query tile the buffer holds (processed ``rows``
     query rows at a time); under a causal mask ``causal_mappings`` adds the array-rows query tile. FLAT: full query blocks with score rows on chip, else the faster (by
     ``_flat_bound_cycles``) of the largest block that fits and score spilling (``flat_mappings``).
-    Unfused (and any design when those do not fit) takes the traffic-optimal tiling of
-    ``mappers.attention.search``."""
+    Unfused with spilled scores: K/V tiles of the array's columns, the largest query tile that
+    fits, and the row-block softmax (``mappers.attention.search.softmax_row_block``: the
+    artifact's unfused, 8 B per score). Otherwise (and for any design when those do not fit) the
+    traffic-optimal tiling of ``mappers.attention.search``."""
     if design not in DESIGNS:
         raise SpecError(f"unknown design {design!r}; choose one of {', '.join(DESIGNS)}")
     arch = arch or PRESETS[design]
@@ -268,6 +273,20 @@ def choose_mapping(design: str, layer: AttentionLayer, arch: ArraySpec | None = 
         options = flat_mappings(layer, arch)
         if options:
             return min(options, key=lambda m: _flat_bound_cycles(m, arch))
+    if design == "unfused":
+        rows = softmax_row_block(layer, arch.buffer_bytes, True)
+        if rows:
+            bc = min(arch.cols_2d, layer.n_kv)
+
+            def fits(t: int) -> bool:
+                try:
+                    build(design, layer, arch.buffer_bytes, t, bc, softmax_rows=rows)
+                except SpecError:
+                    return False
+                return True
+            br = _largest_q_tile(fits, 1, layer.n_q)
+            if br is not None:
+                return build(design, layer, arch.buffer_bytes, br, bc, softmax_rows=rows)
     found = search_design(design, layer, arch.buffer_bytes, min_tile=1)
     if found is None:
         raise SpecError(f"no tiling of {design} fits a {arch.buffer_bytes} B buffer")
@@ -457,8 +476,15 @@ def simulate_attention(design: str, layer: AttentionLayer, arch: ArraySpec | Non
             names = UNFUSED_PASSES[nest.name]
             on2d = names[0] in MATRIX
             dram = nbytes / inst
-            run(nest.name, nq, dram, 2 * dram, [slots("2d", names)] if on2d else [],
-                0.0 if on2d else slots("1d", names), br, layer.n_kv, "2d" if on2d else "1d")
+            # matrix passes stream (q, kv) tiles; softmax passes walk query-row blocks
+            if on2d:
+                jobs, cols = nq * nk, bc
+            elif mapping.softmax_rows:
+                jobs, cols = math.ceil(layer.n_q / mapping.softmax_rows), layer.n_kv
+            else:
+                jobs, cols = nq, layer.n_kv
+            run(nest.name, jobs, dram, 2 * dram, [slots("2d", names)] if on2d else [],
+                0.0 if on2d else slots("1d", names), br, cols, "2d" if on2d else "1d")
     elif design in ("unfused", "flat"):
         dram = per_pass[0] / inst
         operands = 2 * dram + score_glb

@@ -218,3 +218,17 @@ def test_attn_serpentine_hand_count():
     assert k[(2, True)] == 4 * (10 + (10 - 4) + (10 - 6))      # tiles 3, 2 then 0, 1
     assert k[(3, False)] == 4 * 30                              # forward sweeps: LRU keeps nothing
     assert k[(4, True)] == 4 * 10                               # every tile kept
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("n_q,n_kv,q_tile,kv_tile,rows", [
+    (7, 7, 3, 2, 2), (5, 9, 2, 4, 5), (6, 11, 5, 3, 4), (1, 13, 1, 5, 1),
+])
+def test_attn_unfused_row_softmax_equals_replay(causal, n_q, n_kv, q_tile, kv_tile, rows):
+    """Unfused with the row-block softmax: S and P each cross the chip boundary twice."""
+    layer = AttentionLayer(n_q=n_q, n_kv=n_kv, head_dim=3, batch=2, heads=2, causal=causal)
+    mapping = build("unfused", layer, unfused_on_chip_bytes(layer) - 1, q_tile, kv_tile,
+                    skip_masked=False, softmax_rows=rows)
+    _check(mapping)
+    scores = 2 * 2 * n_q * n_kv * 2         # instances × elements × 2 B
+    assert mapping.traffic.read_bytes["S"] == mapping.traffic.write_bytes["P"] == scores

@@ -21,8 +21,8 @@ def test_aa_unfused_shows_imbalance():
     un = simulate_model("unfused", "fusemax-trxl", 1 << 14)
     assert un.util_2d < 0.3
     qk = next(s for s in un.stages if s.stage == "qk")
-    mx = next(s for s in un.stages if s.stage == "max")
-    assert mx.util_2d == 0.0 and qk.util_1d == 0.0
+    soft = next(s for s in un.stages if s.stage == "softmax")   # the row-block softmax pass
+    assert soft.util_2d == 0.0 and qk.util_1d == 0.0
 
 
 def test_aa_fusemax_footprint_independent_of_n_flat_grows():
