@@ -156,8 +156,8 @@ def test_attn_reload_block_causal_and_gqa():
 @pytest.mark.parametrize("n_q,n_kv,d,causal", [(6, 6, 2, False), (5, 9, 3, False), (7, 7, 2, True),
                                                (4, 10, 2, True)])
 def test_attn_exhaustive_small_shapes_never_below_bound(n_q, n_kv, d, causal):
-    """Every design, every tile pair, K/V tail and sweep order, both skip settings, buffers from one
-    row to everything. The
+    """Every design, every tile pair, K/V tail and sweep order, unfused's row-block softmax, both
+    skip settings, buffers from one row to everything. The
     shapes are too small for the matmul term to let the whole-row terms through, so the whole-row
     bound max(trivial, pair, trivial + reload) is checked on its own as well."""
     layer = AttentionLayer(n_q=n_q, n_kv=n_kv, head_dim=d, bytes_per_element=1, causal=causal)
@@ -170,14 +170,16 @@ def test_attn_exhaustive_small_shapes_never_below_bound(n_q, n_kv, d, causal):
         for design in DESIGNS:
             for br in range(1, n_q + 1):
                 for bc in range(1, n_kv + 1):
-                    orders = [(1, False)]
+                    orders = [(1, False, 0)]
                     if design in ORDER_VARIANTS:
-                        orders += [(keep, serp) for keep in range(1, -(-n_kv // bc) + 1)
+                        orders += [(keep, serp, 0) for keep in range(1, -(-n_kv // bc) + 1)
                                    for serp in (False, True)][1:]
-                    for (keep, serp), skip in itertools.product(orders, (True, False)):
+                    if design == "unfused":
+                        orders += [(1, False, 1), (1, False, n_q)]
+                    for (keep, serp, rows), skip in itertools.product(orders, (True, False)):
                         try:
                             mapping = build(design, layer, buffer, br, bc, skip_masked=skip,
-                                            kv_keep=keep, serpentine=serp)
+                                            kv_keep=keep, serpentine=serp, softmax_rows=rows)
                         except SpecError:
                             continue
                         total = mapping.traffic.total_bytes
