@@ -42,10 +42,10 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from mappers.attention import AttentionLayer, build, count_traffic, search_design, traffic_bound
-from mappers.attention.search import softmax_row_block
 from mappers.attention.closed_form import active_tiles, closed_form_traffic
 from mappers.attention.designs import flat as flat_mapping
 from mappers.attention.mapping import AttentionMapping
+from mappers.attention.search import softmax_row_block
 from sim.attention_array.arch import (FLAT_SPILL_ROW_BLOCK, FUSEMAX, PRESETS, ArraySpec, EnergyTable,
                                       load_energy_table)
 from sim.attention_array.pipeline import Op, simulate_uniform
