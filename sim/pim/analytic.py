@@ -389,7 +389,7 @@ class AnalyticRunner:
             key = (id(cs), *sorted((m, sid, due) for (sid, due), m in merged.items()))
         hit = self._steps.get(key)
         if hit is None or hit[0] is not cs:
-            hit = (cs, self._pim_step_eval(cs, merged or {(sid, d): m}))
+            hit = (cs, self._pim_step_outcome(cs, merged or {(sid, d): m}))
             self._steps[key] = hit
         dur, refresh_cycles, transfer, refs, out, min_due = hit[1]
         self.refs += refs
@@ -401,7 +401,7 @@ class AnalyticRunner:
         self._min_due = start + min_due
         return start + dur, refresh_cycles, transfer
 
-    def _pim_step_eval(self, cs: _Compiled, merged: dict[tuple, int]) -> tuple:
+    def _pim_step_outcome(self, cs: _Compiled, merged: dict[tuple, int]) -> tuple:
         """The step from cycle 0 for classes {(state, due): mask}: (duration, refresh cycles,
         transfer cycles, REFs over all channels, classes after as (mask, base, state, due))."""
         tm = self.timing
