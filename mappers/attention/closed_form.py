@@ -11,7 +11,7 @@ import numpy as np
 
 from mappers.attention.designs import unfused_on_chip_bytes
 from mappers.attention.layer import AttentionLayer
-from mappers.attention.loopnest import TrafficCount
+from mappers.attention.loopnest import TrafficCount, last_row_in_head
 
 
 def _tiles(extent: int, tile: int) -> tuple[np.ndarray, np.ndarray]:
@@ -19,49 +19,54 @@ def _tiles(extent: int, tile: int) -> tuple[np.ndarray, np.ndarray]:
     return lo, np.minimum(lo + tile, extent)
 
 
-def _kv_sweeps(layer: AttentionLayer, br: int, bc: int, skip: bool):
-    """Per q tile: its rows, the kv rows of its active kv tiles, and the index of its last kv tile."""
-    q_lo, q_hi = _tiles(layer.n_q, br)
+def _kv_sweeps(layer: AttentionLayer, br: int, bc: int, skip: bool, pack: int = 1):
+    """Per q tile: its rows, the kv rows of its active kv tiles, and the index of its last kv tile.
+    ``pack``: query heads whose rows are stacked on the q rank (GQA head packing)."""
+    q_lo, q_hi = _tiles(pack * layer.n_q, br)
     n_kv_tiles = -(-layer.n_kv // bc)
     if skip and layer.causal:
-        last = np.minimum((q_hi - 1 + layer.causal_offset) // bc, n_kv_tiles - 1)
+        row = last_row_in_head(q_lo, q_hi, layer.n_q, pack)
+        last = np.minimum((row + layer.causal_offset) // bc, n_kv_tiles - 1)
     else:
         last = np.full(q_lo.shape, n_kv_tiles - 1)
     kv_rows = np.minimum((last + 1) * bc, layer.n_kv)
     return q_hi - q_lo, kv_rows, last
 
 
-def _streamed_rows(layer: AttentionLayer, br: int, bc: int, skip: bool) -> int:
+def _streamed_rows(layer: AttentionLayer, br: int, bc: int, skip: bool, pack: int = 1) -> int:
     """K (or V) rows loaded by a kv sweep per q tile, with the first tile reused when it is still
     resident from the previous sweep (the previous sweep ended on kv tile 0)."""
-    _, kv_rows, last = _kv_sweeps(layer, br, bc, skip)
+    _, kv_rows, last = _kv_sweeps(layer, br, bc, skip, pack)
     first_tile_rows = min(bc, layer.n_kv)
     reused = int(np.count_nonzero(last[:-1] == 0)) * first_tile_rows
     return int(kv_rows.sum()) - reused
 
 
-def active_tiles(layer: AttentionLayer, br: int, bc: int, skip: bool) -> int:
-    """(q, kv) tiles a q-outer nest computes per head (fully masked ones skipped when ``skip``)."""
-    _, _, last = _kv_sweeps(layer, min(br, layer.n_q), min(bc, layer.n_kv), skip)
+def active_tiles(layer: AttentionLayer, br: int, bc: int, skip: bool, pack: int = 1) -> int:
+    """(q, kv) tiles a q-outer nest computes per nest instance (per head, or per GQA group when
+    ``pack`` heads are packed; fully masked ones skipped when ``skip``)."""
+    _, _, last = _kv_sweeps(layer, min(br, pack * layer.n_q), min(bc, layer.n_kv), skip, pack)
     return int((last + 1).sum())
 
 
-def _area(layer: AttentionLayer, br: int, bc: int, skip: bool) -> int:
-    q_rows, kv_rows, _ = _kv_sweeps(layer, br, bc, skip)
+def _area(layer: AttentionLayer, br: int, bc: int, skip: bool, pack: int = 1) -> int:
+    q_rows, kv_rows, _ = _kv_sweeps(layer, br, bc, skip, pack)
     return int((q_rows * kv_rows).sum())
 
 
-def _scaled(reads: dict, writes: dict, pairs: int, layer: AttentionLayer) -> TrafficCount:
-    n = layer.instances
+def _scaled(reads: dict, writes: dict, pairs: int, layer: AttentionLayer,
+            pack: int = 1) -> TrafficCount:
+    n = layer.instances // pack
     return TrafficCount({k: int(v) * n for k, v in sorted(reads.items()) if v},
                         {k: int(v) * n for k, v in sorted(writes.items()) if v}, pairs * n)
 
 
-def _kept_rows(layer: AttentionLayer, br: int, bc: int, keep: int, serpentine: bool) -> int:
+def _kept_rows(layer: AttentionLayer, br: int, bc: int, keep: int, serpentine: bool,
+               pack: int = 1) -> int:
     """K (or V) rows loaded over all whole sweeps when the last ``keep`` tiles stay on chip: the
     next sweep reuses them if it runs backwards (serpentine) or if every tile is kept."""
     n_kv, nk = layer.n_kv, -(-layer.n_kv // bc)
-    sweeps = -(-layer.n_q // br)
+    sweeps = -(-pack * layer.n_q // br)
     w = min(keep, nk)
     if w == nk:
         return n_kv
@@ -74,17 +79,19 @@ def _kept_rows(layer: AttentionLayer, br: int, bc: int, keep: int, serpentine: b
 
 
 def fa2_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool, keep: int = 1,
-                serpentine: bool = False) -> TrafficCount:
+                serpentine: bool = False, pack: int = 1) -> TrafficCount:
     """FlashAttention-2 and FuseMax (same loop nest): Q, O once; K and V once per q tile, less
-    the tiles kept from the previous sweep."""
+    the tiles kept from the previous sweep. ``pack`` > 1: the q tiles run over the stacked rows
+    of ``pack`` query heads of one K/V group, counted once per group."""
     row = layer.head_dim * layer.bytes_per_element
-    br, bc = min(br, layer.n_q), min(bc, layer.n_kv)
+    n_q = pack * layer.n_q
+    br, bc = min(br, n_q), min(bc, layer.n_kv)
     if keep > 1 or serpentine:
-        kv = _kept_rows(layer, br, bc, keep, serpentine) * row
+        kv = _kept_rows(layer, br, bc, keep, serpentine, pack) * row
     else:
-        kv = _streamed_rows(layer, br, bc, skip) * row
-    return _scaled({"Q": layer.n_q * row, "K": kv, "V": kv}, {"O": layer.n_q * row},
-                   _area(layer, br, bc, skip), layer)
+        kv = _streamed_rows(layer, br, bc, skip, pack) * row
+    return _scaled({"Q": n_q * row, "K": kv, "V": kv}, {"O": n_q * row},
+                   _area(layer, br, bc, skip, pack), layer, pack)
 
 
 def flat_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool) -> TrafficCount:
@@ -92,27 +99,40 @@ def flat_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool) -> Traffic
     return fa2_traffic(layer, br, bc, skip)
 
 
-def fa1_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool) -> TrafficCount:
-    """FlashAttention-1: K, V once; per kv tile, every active q tile reads Q and updates O, ℓ, m."""
+def fa1_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool,
+                pack: int = 1) -> TrafficCount:
+    """FlashAttention-1: K, V once; per kv tile, every active q tile reads Q and updates O, ℓ, m.
+
+    A q tile is active for a kv tile unless fully masked: its largest in-head row (``pack`` > 1:
+    rows of several heads stacked) sees the tile's first key. The last q tile holds the last row
+    of a head, so it is always active and ends every sweep; a sweep whose only active tile is that
+    one continues the previous run (no reload). Every q tile is active for kv tile 0."""
     d, b, sb = layer.head_dim, layer.bytes_per_element, layer.stat_bytes_per_element
-    br, bc = min(br, layer.n_q), min(bc, layer.n_kv)
-    q_lo, q_hi = _tiles(layer.n_q, br)
+    n_q = pack * layer.n_q
+    br, bc = min(br, n_q), min(bc, layer.n_kv)
+    q_lo, q_hi = _tiles(n_q, br)
     kv_lo, kv_hi = _tiles(layer.n_kv, bc)
-    n_q_tiles = q_lo.size
     if skip and layer.causal:
-        first = np.searchsorted(q_hi, kv_lo - layer.causal_offset + 1, side="left")
+        row = last_row_in_head(q_lo, q_hi, layer.n_q, pack)
+        order = np.argsort(row, kind="stable")
+        sorted_rows = row[order]
+        sizes = np.concatenate(([0], np.cumsum((q_hi - q_lo)[order])))
+        # q tiles with row + offset >= kv_lo are active: a suffix of the sorted rows
+        start = np.searchsorted(sorted_rows, kv_lo - layer.causal_offset, side="left")
+        rows_per_sweep = sizes[-1] - sizes[start]
+        active = sorted_rows.size - start
     else:
-        first = np.zeros(kv_lo.shape, dtype=np.int64)
-    rows_per_sweep = layer.n_q - q_lo[first]
+        rows_per_sweep = np.full(kv_lo.shape, n_q, dtype=np.int64)
+        active = np.full(kv_lo.shape, q_lo.size, dtype=np.int64)
     last_tile_rows = int(q_hi[-1] - q_lo[-1])
-    merged = int(np.count_nonzero(first[1:] == n_q_tiles - 1)) * last_tile_rows
+    merged = int(np.count_nonzero(active[1:] == 1)) * last_tile_rows
     run_rows = int(rows_per_sweep.sum()) - merged
     area = int(((kv_hi - kv_lo) * rows_per_sweep).sum())
     reads = {"K": layer.n_kv * d * b, "V": layer.n_kv * d * b, "Q": run_rows * d * b,
-             "O": (run_rows - layer.n_q) * d * b,
-             "m": (run_rows - layer.n_q) * sb, "l": (run_rows - layer.n_q) * sb}
+             "O": (run_rows - n_q) * d * b,
+             "m": (run_rows - n_q) * sb, "l": (run_rows - n_q) * sb}
     writes = {"O": run_rows * d * b, "m": run_rows * sb, "l": run_rows * sb}
-    return _scaled(reads, writes, area, layer)
+    return _scaled(reads, writes, area, layer, pack)
 
 
 def unfused_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool,
@@ -140,13 +160,14 @@ def unfused_traffic(layer: AttentionLayer, br: int, bc: int, skip: bool,
 
 def closed_form_traffic(design: str, layer: AttentionLayer, br: int, bc: int, skip: bool,
                         buffer_bytes: int, keep: int = 1, serpentine: bool = False,
-                        softmax_rows: int = 0) -> TrafficCount:
+                        softmax_rows: int = 0, pack_heads: bool = False) -> TrafficCount:
     """Traffic of ``designs.build(design, layer, buffer_bytes, br, bc, skip_masked=skip,
-    kv_keep=keep, serpentine=serpentine, softmax_rows=softmax_rows)``."""
+    kv_keep=keep, serpentine=serpentine, softmax_rows=softmax_rows, pack_heads=pack_heads)``."""
+    pack = layer.group_size if pack_heads else 1
     if design == "unfused":
         return unfused_traffic(layer, br, bc, skip, buffer_bytes, softmax_rows)
     if design == "flashattention1":
-        return fa1_traffic(layer, br, bc, skip)
+        return fa1_traffic(layer, br, bc, skip, pack)
     if design == "flat":
         return flat_traffic(layer, br, bc, skip)
-    return fa2_traffic(layer, br, bc, skip, keep, serpentine)
+    return fa2_traffic(layer, br, bc, skip, keep, serpentine, pack)

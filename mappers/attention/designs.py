@@ -27,21 +27,36 @@ from workloads.errors import SpecError
 DESIGNS = ("unfused", "flat", "flashattention1", "flashattention2", "fusemax")
 
 
-def _check_tiles(layer: AttentionLayer, q_tile: int, kv_tile: int) -> tuple[int, int]:
+def _check_tiles(layer: AttentionLayer, q_tile: int, kv_tile: int,
+                 pack_heads: bool = False) -> tuple[int, int]:
     for name, value in (("q_tile", q_tile), ("kv_tile", kv_tile)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise SpecError(f"{name} must be a positive integer, got {value!r}")
-    return min(q_tile, layer.n_q), min(kv_tile, layer.n_kv)
+    if not isinstance(pack_heads, bool):
+        raise SpecError(f"pack_heads must be a bool, got {pack_heads!r}")
+    return min(q_tile, q_rows(layer, pack_heads)), min(kv_tile, layer.n_kv)
+
+
+def q_rows(layer: AttentionLayer, pack_heads: bool) -> int:
+    """Extent of the q rank of one nest instance: n_q, or the rows of a whole GQA group when the
+    group's query heads are packed."""
+    return layer.group_size * layer.n_q if pack_heads else layer.n_q
+
+
+def _q_heads(layer: AttentionLayer, pack_heads: bool) -> int:
+    return layer.group_size if pack_heads else 1
 
 
 def _sizes(layer: AttentionLayer) -> tuple[int, int, int]:
     return layer.head_dim, layer.bytes_per_element, layer.stat_bytes_per_element
 
 
-def _q_outer_nest(br: int, bc: int, keep: int = 1, serpentine: bool = False) -> LoopNest:
+def _q_outer_nest(br: int, bc: int, keep: int = 1, serpentine: bool = False,
+                  q_heads: int = 1) -> LoopNest:
     """Q blocks outer, K/V blocks streamed inner, O written once per Q block (FA2 and FuseMax).
     ``serpentine``: every second K/V sweep runs backwards; ``keep``: K and V keep their last
-    ``keep`` tiles, so a reversed sweep starts on tiles already on chip."""
+    ``keep`` tiles, so a reversed sweep starts on tiles already on chip; ``q_heads``: query
+    blocks are drawn from the packed rows of that many heads of one GQA group."""
     return LoopNest("fused", (
         Loop("q", br, (
             Access("Q", "read"),
@@ -49,7 +64,7 @@ def _q_outer_nest(br: int, bc: int, keep: int = 1, serpentine: bool = False) -> 
                  serpentine),
             Access("O", "write"),
         )),
-    ))
+    ), q_heads)
 
 
 def _check_order(layer: AttentionLayer, keep: int, serpentine: bool, skip_masked: bool) -> None:
@@ -62,23 +77,26 @@ def _check_order(layer: AttentionLayer, keep: int, serpentine: bool, skip_masked
 
 def flashattention2(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
                     *, skip_masked: bool = True, kv_keep: int = 1,
-                    serpentine: bool = False) -> AttentionMapping:
+                    serpentine: bool = False, pack_heads: bool = False) -> AttentionMapping:
     """FlashAttention-2: for each Q block, stream K/V blocks; O, ℓ, m on chip until the block ends.
-    ``kv_keep``/``serpentine``: the K/V tail kept for a reversed next sweep (loop-order variant)."""
-    br, bc = _check_tiles(layer, q_tile, kv_tile)
+    ``kv_keep``/``serpentine``: the K/V tail kept for a reversed next sweep (loop-order variant);
+    ``pack_heads``: Q blocks hold rows of all query heads of a GQA group (one K/V sweep each)."""
+    br, bc = _check_tiles(layer, q_tile, kv_tile, pack_heads)
     _check_order(layer, kv_keep, serpentine, skip_masked)
     d, b, sb = _sizes(layer)
-    nest = _q_outer_nest(br, bc, kv_keep, serpentine)
+    nest = _q_outer_nest(br, bc, kv_keep, serpentine, _q_heads(layer, pack_heads))
     fp = (("Q", br * d * b), ("O", br * d * b), ("m", br * sb), ("l", br * sb),
           ("K", kv_keep * bc * d * b), ("V", kv_keep * bc * d * b), ("S", br * bc * b))
     return AttentionMapping("flashattention2", layer, buffer_bytes, br, bc, skip_masked,
-                            (nest,), (fp,), kv_keep, serpentine)
+                            (nest,), (fp,), kv_keep, serpentine, pack_heads=pack_heads)
 
 
 def flashattention1(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
-                    *, skip_masked: bool = True) -> AttentionMapping:
-    """FlashAttention-1: for each K/V block, visit every Q block, updating O, ℓ, m off chip."""
-    br, bc = _check_tiles(layer, q_tile, kv_tile)
+                    *, skip_masked: bool = True, pack_heads: bool = False) -> AttentionMapping:
+    """FlashAttention-1: for each K/V block, visit every Q block, updating O, ℓ, m off chip.
+    ``pack_heads``: the Q blocks run over the rows of all query heads of a GQA group, so each
+    K/V block is loaded once per group instead of once per query head."""
+    br, bc = _check_tiles(layer, q_tile, kv_tile, pack_heads)
     d, b, sb = _sizes(layer)
     nest = LoopNest("fused", (
         Loop("kv", bc, (
@@ -87,26 +105,26 @@ def flashattention1(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_ti
             Loop("q", br, (Access("Q", "read"), Access("O", "update"), Access("m", "update"),
                            Access("l", "update"), Compute())),
         )),
-    ))
+    ), _q_heads(layer, pack_heads))
     fp = (("K", bc * d * b), ("V", bc * d * b), ("Q", br * d * b), ("O", br * d * b),
           ("m", br * sb), ("l", br * sb), ("S", br * bc * b))
     return AttentionMapping("flashattention1", layer, buffer_bytes, br, bc, skip_masked,
-                            (nest,), (fp,))
+                            (nest,), (fp,), pack_heads=pack_heads)
 
 
 def fusemax(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
             *, skip_masked: bool = True, kv_keep: int = 1,
-            serpentine: bool = False) -> AttentionMapping:
+            serpentine: bool = False, pack_heads: bool = False) -> AttentionMapping:
     """FuseMax: Q tile and O/ℓ/m accumulators resident, K/V streamed double-buffered, scores in the
-    PEs; ``kv_keep`` tiles kept plus one being prefetched."""
-    br, bc = _check_tiles(layer, q_tile, kv_tile)
+    PEs; ``kv_keep`` tiles kept plus one being prefetched; ``pack_heads`` as in FlashAttention-2."""
+    br, bc = _check_tiles(layer, q_tile, kv_tile, pack_heads)
     _check_order(layer, kv_keep, serpentine, skip_masked)
     d, b, sb = _sizes(layer)
-    nest = _q_outer_nest(br, bc, kv_keep, serpentine)
+    nest = _q_outer_nest(br, bc, kv_keep, serpentine, _q_heads(layer, pack_heads))
     fp = (("Q", br * d * b), ("O", br * d * b), ("m", br * sb), ("l", br * sb),
           ("K", (kv_keep + 1) * bc * d * b), ("V", (kv_keep + 1) * bc * d * b))
     return AttentionMapping("fusemax", layer, buffer_bytes, br, bc, skip_masked, (nest,), (fp,),
-                            kv_keep, serpentine)
+                            kv_keep, serpentine, pack_heads=pack_heads)
 
 
 def flat(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
@@ -235,21 +253,25 @@ BUILDERS = {
 
 
 ORDER_VARIANTS = ("flashattention2", "fusemax")
+PACKING_DESIGNS = ("flashattention1", "flashattention2", "fusemax")
 
 
 def build(design: str, layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
           *, skip_masked: bool = True, kv_keep: int = 1, serpentine: bool = False,
-          softmax_rows: int = 0) -> AttentionMapping:
+          softmax_rows: int = 0, pack_heads: bool = False) -> AttentionMapping:
     """Build the named design; ``SpecError`` for an unknown design or a tiling that does not fit.
     ``kv_keep``/``serpentine`` apply to the Q-outer 1-pass designs (``ORDER_VARIANTS``),
-    ``softmax_rows`` to unfused."""
+    ``softmax_rows`` to unfused, ``pack_heads`` (GQA head packing; ``q_tile`` then counts packed
+    rows of the group) to ``PACKING_DESIGNS``."""
     if design not in BUILDERS:
         raise SpecError(f"unknown attention design {design!r}; choose one of {', '.join(DESIGNS)}")
+    if pack_heads and design not in PACKING_DESIGNS:
+        raise SpecError(f"pack_heads applies to {', '.join(PACKING_DESIGNS)}, not {design}")
     if design in ORDER_VARIANTS:
         if softmax_rows:
             raise SpecError(f"softmax_rows applies to unfused, not {design}")
         return BUILDERS[design](layer, buffer_bytes, q_tile, kv_tile, skip_masked=skip_masked,
-                                kv_keep=kv_keep, serpentine=serpentine)
+                                kv_keep=kv_keep, serpentine=serpentine, pack_heads=pack_heads)
     if kv_keep != 1 or serpentine:
         raise SpecError(f"kv_keep and serpentine apply to {', '.join(ORDER_VARIANTS)}, not {design}")
     if design == "unfused":
@@ -257,4 +279,7 @@ def build(design: str, layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv
                        softmax_rows=softmax_rows)
     if softmax_rows:
         raise SpecError(f"softmax_rows applies to unfused, not {design}")
+    if pack_heads:
+        return flashattention1(layer, buffer_bytes, q_tile, kv_tile, skip_masked=skip_masked,
+                               pack_heads=True)
     return BUILDERS[design](layer, buffer_bytes, q_tile, kv_tile, skip_masked=skip_masked)

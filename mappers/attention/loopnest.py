@@ -88,10 +88,16 @@ Node = Union[Loop, Access, Compute]
 
 @dataclass(frozen=True)
 class LoopNest:
-    """One pass over the data (a fused kernel, or one Einsum of an unfused cascade)."""
+    """One pass over the data (a fused kernel, or one Einsum of an unfused cascade).
+
+    ``q_heads`` > 1 packs query heads (grouped-query attention): the ``q`` rank runs over the rows
+    of ``q_heads`` query heads that share one K/V head, stacked head after head (packed row r is
+    row r mod n_q of head r div n_q), so a query tile may hold rows of several heads and one K/V
+    sweep serves all of them. One nest instance then covers ``q_heads`` query heads."""
 
     name: str
     body: tuple[Node, ...]
+    q_heads: int = 1
 
 
 @dataclass(frozen=True)
@@ -130,8 +136,22 @@ def tensor_specs(layer: AttentionLayer) -> dict[str, TensorSpec]:
     }
 
 
-def validate_nest(nest: LoopNest, tensors: dict[str, TensorSpec]) -> None:
+def last_row_in_head(q_lo, q_hi, n_q: int, q_heads: int = 1):
+    """The largest in-head row index among packed query rows [q_lo, q_hi) (arrays allowed): the
+    last row itself, or n_q − 1 when the tile spans a head boundary."""
+    last = q_hi - 1
+    if q_heads == 1:
+        return last
+    return np.where(q_lo // n_q == last // n_q, last % n_q, n_q - 1)
+
+
+def validate_nest(nest: LoopNest, tensors: dict[str, TensorSpec],
+                  layer: AttentionLayer | None = None) -> None:
     """Reject nests that reference unknown tensors, bad tiles, or a rank tiled twice on one path."""
+    if not isinstance(nest.q_heads, int) or isinstance(nest.q_heads, bool) or nest.q_heads < 1 or (
+            layer is not None and layer.group_size % nest.q_heads):
+        raise SpecError(f"{nest.name}: q_heads must be a positive divisor of the GQA group size, "
+                        f"got {nest.q_heads!r}")
     def visit(body: tuple[Node, ...], ranks: tuple[str, ...]) -> None:
         for node in body:
             if isinstance(node, Loop):
@@ -165,11 +185,13 @@ class _SlotState:
 
 
 class _Counter:
-    def __init__(self, layer: AttentionLayer, tensors: dict[str, TensorSpec], skip_masked: bool):
+    def __init__(self, layer: AttentionLayer, tensors: dict[str, TensorSpec], skip_masked: bool,
+                 q_heads: int = 1):
         self.layer = layer
         self.tensors = tensors
         self.skip = skip_masked and layer.causal
-        self.extent = {"q": layer.n_q, "kv": layer.n_kv}
+        self.q_heads = q_heads
+        self.extent = {"q": q_heads * layer.n_q, "kv": layer.n_kv}
         self.reads: dict[str, int] = {}
         self.writes: dict[str, int] = {}
         self.pairs = 0
@@ -198,7 +220,7 @@ class _Counter:
 
     def _masked(self, q_lo, q_hi, kv_lo, kv_hi):
         off = self.layer.causal_offset
-        return (q_hi - 1 + off) < kv_lo
+        return (last_row_in_head(q_lo, q_hi, self.layer.n_q, self.q_heads) + off) < kv_lo
 
     def single(self, node: Access | Compute, env: dict, where: tuple) -> None:
         _, q_lo, q_hi = self._range("q", env)
@@ -306,17 +328,26 @@ def count_traffic(nests: tuple[LoopNest, ...], layer: AttentionLayer, *,
 
     Each (batch, query head) runs the same nests on its own rows; no data is shared between
     instances (K/V of a GQA group are re-read per query head), so the per-head count is multiplied
-    by ``layer.instances``.
+    by ``layer.instances``. A nest with ``q_heads`` > 1 covers that many query heads of one group
+    at once, so its count is multiplied by ``layer.instances // q_heads``.
     """
     tensors = tensor_specs(layer)
     for nest in nests:
-        validate_nest(nest, tensors)
-    counter = _Counter(layer, tensors, skip_masked)
+        validate_nest(nest, tensors, layer)
+    reads: dict[str, int] = {}
+    writes: dict[str, int] = {}
+    pairs = 0
     for nest in nests:
+        counter = _Counter(layer, tensors, skip_masked, nest.q_heads)
         counter.walk(nest.body, {}, (nest.name,))
-    n = layer.instances
+        n = layer.instances // nest.q_heads
+        for k, v in counter.reads.items():
+            reads[k] = reads.get(k, 0) + v * n
+        for k, v in counter.writes.items():
+            writes[k] = writes.get(k, 0) + v * n
+        pairs += counter.pairs * n
     return TrafficCount(
-        read_bytes={k: v * n for k, v in sorted(counter.reads.items()) if v},
-        write_bytes={k: v * n for k, v in sorted(counter.writes.items()) if v},
-        computed_pairs=counter.pairs * n,
+        read_bytes={k: v for k, v in sorted(reads.items()) if v},
+        write_bytes={k: v for k, v in sorted(writes.items()) if v},
+        computed_pairs=pairs,
     )

@@ -17,6 +17,8 @@ class AttentionMapping:
     ``pass_footprints`` gives, per nest, the bytes each tensor keeps in the buffer while that nest
     runs; passes run one after another and reuse the buffer, so the footprint is the largest pass.
     Construction rejects a footprint larger than ``buffer_bytes`` with ``SpecError``.
+    ``pack_heads``: the nests pack the query heads of a GQA group on the q rank (``q_tile`` then
+    counts packed rows; see ``loopnest.LoopNest.q_heads``).
     """
 
     design: str
@@ -30,6 +32,7 @@ class AttentionMapping:
     kv_keep: int = 1
     serpentine: bool = False
     softmax_rows: int = 0
+    pack_heads: bool = False
 
     def __post_init__(self) -> None:
         if len(self.pass_footprints) != len(self.nests):
@@ -75,6 +78,8 @@ class AttentionMapping:
                     lines.append(f"{pad}compute {node.label} tile")
 
         for nest in self.nests:
-            lines.append(f"pass {nest.name}:")
+            packed = (f" (query rows of {nest.q_heads} heads of a K/V group packed)"
+                      if nest.q_heads > 1 else "")
+            lines.append(f"pass {nest.name}{packed}:")
             emit(nest.body, 1)
         return "\n".join(lines)

@@ -19,6 +19,12 @@ for which all of K and V stay on chip, each with the largest tail that fits (tra
 with the tail). Exhaustive enumeration
 of (Br, Bc, tail, order) on small shapes checks this pruning too.
 
+With grouped-query attention (J = heads / kv_heads > 1), FlashAttention-1/-2 and FuseMax also get
+GQA head packing (``designs.build(..., pack_heads=True)``): the query tiles run over the J·n_q
+stacked rows of one K/V group's heads, so one K/V sweep serves rows of several heads. Its
+candidates are those above (tiles and kept-tail orders) computed for a q rank of J·n_q rows;
+on a tie the unpacked mapping is kept.
+
 Unfused, when its scores spill, also gets the row-block softmax (``designs.unfused(...,
 softmax_rows)``: the largest block of whole score rows that fits) beside every tiling of its
 QK and PV passes.
@@ -30,12 +36,12 @@ each; softmax work not counted).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mappers.attention.bound import TrafficBound, traffic_bound
 from mappers.attention.closed_form import closed_form_traffic
-from mappers.attention.designs import (DESIGNS, ORDER_VARIANTS, build, unfused,
-                                       unfused_on_chip_bytes)
+from mappers.attention.designs import (DESIGNS, ORDER_VARIANTS, PACKING_DESIGNS, build,
+                                       unfused, unfused_on_chip_bytes)
 from mappers.attention.layer import AttentionLayer
 from mappers.attention.loopnest import TrafficCount
 from mappers.attention.mapping import AttentionMapping
@@ -193,38 +199,56 @@ def _largest_fitting_keep(design, layer, buffer_bytes, bc, keep) -> int | None:
     return lo
 
 
+def packed_view(layer: AttentionLayer) -> AttentionLayer:
+    """One K/V group with its query heads' rows stacked on the q rank (J·n_q rows), for tile
+    candidates and footprints only (masking is not represented: ``causal`` is cleared)."""
+    return replace(layer, n_q=layer.group_size * layer.n_q, batch=1, heads=1, kv_heads=None,
+                   causal=False)
+
+
 def search_design(design: str, layer: AttentionLayer, buffer_bytes: int, *,
                   objective: Objective = Objective(), skip_masked: bool = True,
-                  min_tile: int = 8) -> SearchResult | None:
-    """Best tiling (and, for FlashAttention-2 and FuseMax, K/V tail and sweep order) of one
+                  min_tile: int = 8, pack_heads: bool = True) -> SearchResult | None:
+    """Best tiling (and, for FlashAttention-2 and FuseMax, K/V tail and sweep order; for
+    FlashAttention-1/-2 and FuseMax under GQA, head packing unless ``pack_heads`` is False) of one
     design, or None when nothing fits the buffer."""
     start = time.perf_counter()
     base = candidates(design, layer, buffer_bytes, min_tile)
-    cands = [(q, kv, 1, False, 0) for q, kv in base]
-    cands += [c + (0,) for c in order_candidates(design, layer, buffer_bytes, skip_masked, min_tile)]
+    cands = [(q, kv, 1, False, 0, False) for q, kv in base]
+    cands += [c + (0, False)
+              for c in order_candidates(design, layer, buffer_bytes, skip_masked, min_tile)]
     rows = softmax_row_block(layer, buffer_bytes, skip_masked) if design == "unfused" else 0
-    cands += [(q, kv, 1, False, rows) for q, kv in base if rows and (q, kv) != (layer.n_q, layer.n_kv)]
+    cands += [(q, kv, 1, False, rows, False) for q, kv in base
+              if rows and (q, kv) != (layer.n_q, layer.n_kv)]
+    view = layer
+    if pack_heads and design in PACKING_DESIGNS and layer.group_size > 1:
+        view = packed_view(layer)
+        cands += [(q, kv, 1, False, 0, True) for q, kv in candidates(design, view, buffer_bytes,
+                                                                     min_tile)]
+        if not (layer.causal and skip_masked):
+            cands += [c + (0, True)
+                      for c in order_candidates(design, view, buffer_bytes, skip_masked, min_tile)]
     best = None
-    for q_tile, kv_tile, keep, serpentine, soft in cands:
+    for q_tile, kv_tile, keep, serpentine, soft, pack in cands:
         traffic = closed_form_traffic(design, layer, q_tile, kv_tile, skip_masked, buffer_bytes,
-                                      keep, serpentine, soft)
+                                      keep, serpentine, soft, pack)
+        fp = footprint_bytes(design, view if pack else layer, q_tile, kv_tile, buffer_bytes)
         key = (objective.score(traffic, layer), traffic.total_bytes, keep, serpentine, -soft,
-               footprint_bytes(design, layer, q_tile, kv_tile, buffer_bytes) if keep == 1 else 0,
-               -q_tile, -kv_tile)
+               fp if keep == 1 else 0, pack, -q_tile, -kv_tile)
         if best is None or key < best[0]:
-            best = (key, q_tile, kv_tile, keep, serpentine, soft, traffic)
+            best = (key, q_tile, kv_tile, keep, serpentine, soft, pack, traffic)
     if best is None:
         return None
-    key, q_tile, kv_tile, keep, serpentine, soft, traffic = best
+    key, q_tile, kv_tile, keep, serpentine, soft, pack, traffic = best
     mapping = build(design, layer, buffer_bytes, q_tile, kv_tile, skip_masked=skip_masked,
-                    kv_keep=keep, serpentine=serpentine, softmax_rows=soft)
+                    kv_keep=keep, serpentine=serpentine, softmax_rows=soft, pack_heads=pack)
     return SearchResult(mapping, traffic, traffic_bound(layer, buffer_bytes), key[0], len(cands),
                         time.perf_counter() - start)
 
 
 def search(layer: AttentionLayer, buffer_bytes: int, *, designs: tuple[str, ...] = DESIGNS,
            objective: Objective = Objective(), skip_masked: bool = True,
-           min_tile: int = 8) -> dict[str, SearchResult]:
+           min_tile: int = 8, pack_heads: bool = True) -> dict[str, SearchResult]:
     """Best tiling of every requested design that fits; ``SpecError`` if none fits."""
     for design in designs:
         if design not in DESIGNS:
@@ -232,7 +256,7 @@ def search(layer: AttentionLayer, buffer_bytes: int, *, designs: tuple[str, ...]
     results = {}
     for design in designs:
         found = search_design(design, layer, buffer_bytes, objective=objective,
-                              skip_masked=skip_masked, min_tile=min_tile)
+                              skip_masked=skip_masked, min_tile=min_tile, pack_heads=pack_heads)
         if found is not None:
             results[design] = found
     if not results:

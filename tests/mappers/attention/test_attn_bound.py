@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mappers.attention.bound import complete_block, traffic_bound
-from mappers.attention.designs import DESIGNS, ORDER_VARIANTS, build
+from mappers.attention.designs import DESIGNS, ORDER_VARIANTS, PACKING_DESIGNS, build
 from mappers.attention.layer import AttentionLayer
 from workloads.errors import SpecError
 
@@ -23,17 +23,20 @@ from workloads.errors import SpecError
     causal=st.booleans(), skip=st.booleans(),
     log_buffer=st.floats(4.0, 22.0),
     q_frac=st.floats(0.0, 1.0), kv_frac=st.floats(0.0, 1.0),
-    heads=st.sampled_from([(1, 1), (4, 1), (4, 2)]),
+    heads=st.sampled_from([(1, 1), (4, 1), (4, 2)]), pack=st.booleans(),
 )
 def test_attn_traffic_never_below_bound(design, n_q, extra_kv, d, b, causal, skip, log_buffer,
-                                        q_frac, kv_frac, heads):
+                                        q_frac, kv_frac, heads, pack):
+    """Packed GQA mappings (``pack``, PACKING_DESIGNS; q_frac then spans the group's rows)
+    included."""
     layer = AttentionLayer(n_q=n_q, n_kv=n_q + extra_kv, head_dim=d, bytes_per_element=b,
                            causal=causal, heads=heads[0], kv_heads=heads[1])
+    pack = pack and design in PACKING_DESIGNS
     buffer = int(2 ** log_buffer)
-    br = max(1, int(q_frac * n_q))
+    br = max(1, int(q_frac * n_q * (layer.group_size if pack else 1)))
     bc = max(1, int(kv_frac * layer.n_kv))
     try:
-        mapping = build(design, layer, buffer, br, bc, skip_masked=skip)
+        mapping = build(design, layer, buffer, br, bc, skip_masked=skip, pack_heads=pack)
     except SpecError:
         return
     bound = traffic_bound(layer, buffer)
@@ -153,22 +156,27 @@ def test_attn_reload_block_causal_and_gqa():
     assert bound.reload_bytes == 2 * (2 * 8 * 2) * (200 - 50 + 1)
 
 
-@pytest.mark.parametrize("n_q,n_kv,d,causal", [(6, 6, 2, False), (5, 9, 3, False), (7, 7, 2, True),
-                                               (4, 10, 2, True)])
-def test_attn_exhaustive_small_shapes_never_below_bound(n_q, n_kv, d, causal):
-    """Every design, every tile pair, K/V tail and sweep order, unfused's row-block softmax, both
-    skip settings, buffers from one row to everything. The
-    shapes are too small for the matmul term to let the whole-row terms through, so the whole-row
-    bound max(trivial, pair, trivial + reload) is checked on its own as well."""
-    layer = AttentionLayer(n_q=n_q, n_kv=n_kv, head_dim=d, bytes_per_element=1, causal=causal)
+@pytest.mark.parametrize("n_q,n_kv,d,causal,heads", [
+    (6, 6, 2, False, 1), (5, 9, 3, False, 1), (7, 7, 2, True, 1), (4, 10, 2, True, 1),
+    (3, 7, 2, False, 2), (4, 5, 2, True, 3)])
+def test_attn_exhaustive_small_shapes_never_below_bound(n_q, n_kv, d, causal, heads):
+    """Every design, every tile pair, K/V tail and sweep order, unfused's row-block softmax, GQA
+    head packing (``heads`` query heads on one K/V head), both skip settings, buffers from one row
+    to everything. The shapes are too small for the matmul term to let the whole-row terms
+    through, so the whole-row bound max(trivial, pair, trivial + reload) is checked on its own as
+    well."""
+    layer = AttentionLayer(n_q=n_q, n_kv=n_kv, head_dim=d, bytes_per_element=1, causal=causal,
+                           heads=heads, kv_heads=1)
     tight = reload_binds = 0
     for buffer in (8, 12, 17, 24, 33, 48, 70, 100, 150, 230, 400, 1024):
         terms = traffic_bound(layer, buffer)
         bound = max(terms.lower_bound_bytes, terms.whole_row_bytes)
         reload_binds += terms.trivial_bytes + terms.reload_bytes > max(terms.pair_bytes,
                                                                        terms.trivial_bytes)
-        for design in DESIGNS:
-            for br in range(1, n_q + 1):
+        for design, pack in itertools.product(DESIGNS, (False, True)):
+            if pack and (design not in PACKING_DESIGNS or heads == 1):
+                continue
+            for br in range(1, (heads if pack else 1) * n_q + 1):
                 for bc in range(1, n_kv + 1):
                     orders = [(1, False, 0)]
                     if design in ORDER_VARIANTS:
@@ -179,10 +187,12 @@ def test_attn_exhaustive_small_shapes_never_below_bound(n_q, n_kv, d, causal):
                     for (keep, serp, rows), skip in itertools.product(orders, (True, False)):
                         try:
                             mapping = build(design, layer, buffer, br, bc, skip_masked=skip,
-                                            kv_keep=keep, serpentine=serp, softmax_rows=rows)
+                                            kv_keep=keep, serpentine=serp, softmax_rows=rows,
+                                            pack_heads=pack)
                         except SpecError:
                             continue
                         total = mapping.traffic.total_bytes
-                        assert total >= bound, (design, buffer, br, bc, skip, keep, serp, total)
+                        assert total >= bound, (design, buffer, br, bc, skip, keep, serp, pack,
+                                                total)
                         tight += total == bound
     assert tight > 0 and reload_binds > 0

@@ -6,6 +6,8 @@ explicit residency set: each access owns a slot holding a set of elements (rows 
 single scores of S/P) with dirty bits, and DRAM remembers which elements were ever written back.
 Bytes moved are counted element by element. It also checks that every needed (query, key) pair is
 computed exactly once and that the slots never hold more than the mapping's reported footprint.
+With GQA head packing (a nest's ``q_heads`` > 1) the q rank enumerates the rows of the group's
+heads one head after another, and pairs are recorded as (head, query row, key row).
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mappers.attention.designs import DESIGNS, ORDER_VARIANTS, build, unfused_on_chip_bytes
+from mappers.attention.designs import (DESIGNS, ORDER_VARIANTS, PACKING_DESIGNS, build,
+                                       unfused_on_chip_bytes)
 from mappers.attention.layer import AttentionLayer
 from mappers.attention.loopnest import Compute, Loop, tensor_specs
 
@@ -31,9 +34,12 @@ class _Slot:
 
 
 def replay(mapping):
+    """Per-instance reads, writes, computed (head, query, key) triples and peak occupancy, plus
+    the number of instances (batch × heads, divided by the packed heads)."""
     layer = mapping.layer
     specs = tensor_specs(layer)
-    extent = {"q": layer.n_q, "kv": layer.n_kv}
+    (q_heads,) = {nest.q_heads for nest in mapping.nests}
+    extent = {"q": q_heads * layer.n_q, "kv": layer.n_kv}
     off = layer.n_kv - layer.n_q
     skip = mapping.skip_masked and layer.causal
     reads: dict[str, int] = {}
@@ -59,7 +65,7 @@ def replay(mapping):
     def fully_masked(env):
         if not skip:
             return False
-        return all(j > i + off for i in rows("q", env) for j in rows("kv", env))
+        return all(j > r % layer.n_q + off for r in rows("q", env) for j in rows("kv", env))
 
     for nest in mapping.nests:
         slots: dict[tuple, tuple[_Slot, str]] = {}
@@ -84,7 +90,8 @@ def replay(mapping):
                 if fully_masked(env):
                     continue
                 if isinstance(node, Compute):
-                    computed.extend(itertools.product(rows("q", env), rows("kv", env)))
+                    computed.extend((r // layer.n_q, r % layer.n_q, j)
+                                    for r in rows("q", env) for j in rows("kv", env))
                     continue
                 spec = specs[node.tensor]
                 elements = frozenset(itertools.product(*(rows(r, env) for r in spec.ranks)))
@@ -119,33 +126,33 @@ def replay(mapping):
             flush(slot, tensor)
     reads = {k: v for k, v in reads.items() if v}
     writes = {k: v for k, v in writes.items() if v}
-    return reads, writes, computed, peak
+    return reads, writes, computed, peak, layer.batch * layer.heads // q_heads
 
 
-def _needed_pairs(layer):
+def _needed_pairs(layer, q_heads):
     off = layer.n_kv - layer.n_q
-    return {(i, j) for i in range(layer.n_q) for j in range(layer.n_kv)
+    return {(h, i, j) for h in range(q_heads) for i in range(layer.n_q) for j in range(layer.n_kv)
             if not layer.causal or j <= i + off}
 
 
-def _mapping(design, layer, q_tile, kv_tile, skip, keep=1, serpentine=False):
+def _mapping(design, layer, q_tile, kv_tile, skip, keep=1, serpentine=False, pack=False):
     if design == "unfused":
         buffer = unfused_on_chip_bytes(layer) - 1
     else:
         buffer = 10**9
     return build(design, layer, buffer, q_tile, kv_tile, skip_masked=skip, kv_keep=keep,
-                 serpentine=serpentine)
+                 serpentine=serpentine, pack_heads=pack)
 
 
 def _check(mapping):
     layer = mapping.layer
-    reads, writes, computed, peak = replay(mapping)
+    reads, writes, computed, peak, n = replay(mapping)
     t = mapping.traffic
-    n = layer.instances
     assert t.read_bytes == {k: v * n for k, v in sorted(reads.items())}
     assert t.write_bytes == {k: v * n for k, v in sorted(writes.items())}
     assert t.computed_pairs == len(computed) * n
-    assert set(computed) >= _needed_pairs(layer)
+    q_heads = layer.group_size if mapping.pack_heads else 1
+    assert set(computed) >= _needed_pairs(layer, q_heads)
     assert len(computed) == len(set(computed))
     assert peak <= mapping.footprint_bytes
 
@@ -232,3 +239,52 @@ def test_attn_unfused_row_softmax_equals_replay(causal, n_q, n_kv, q_tile, kv_ti
     _check(mapping)
     scores = 2 * 2 * n_q * n_kv * 2         # instances × elements × 2 B
     assert mapping.traffic.read_bytes["S"] == mapping.traffic.write_bytes["P"] == scores
+
+
+@pytest.mark.parametrize("design", PACKING_DESIGNS)
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("heads,kv_heads", [(4, 2), (3, 1), (4, 4)])
+@pytest.mark.parametrize("n_q,n_kv,q_tile,kv_tile", [
+    (7, 7, 3, 2), (5, 9, 4, 4), (6, 11, 5, 3), (1, 13, 1, 5), (4, 6, 8, 4), (3, 3, 2, 1),
+])
+def test_attn_packed_heads_equal_replay_grid(design, causal, heads, kv_heads, n_q, n_kv, q_tile,
+                                             kv_tile):
+    """GQA head packing: query tiles that straddle heads, ragged tiles, causal skipping."""
+    layer = AttentionLayer(n_q=n_q, n_kv=n_kv, head_dim=2, batch=2, heads=heads,
+                           kv_heads=kv_heads, causal=causal)
+    for skip in (True, False):
+        mapping = _mapping(design, layer, q_tile, kv_tile, skip, pack=True)
+        assert mapping.nests[0].q_heads == heads // kv_heads
+        _check(mapping)
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(
+    design=st.sampled_from(PACKING_DESIGNS),
+    n_q=st.integers(1, 9), extra_kv=st.integers(0, 6),
+    q_tile=st.integers(1, 30), kv_tile=st.integers(1, 12), keep=st.integers(1, 5),
+    serpentine=st.booleans(), heads=st.sampled_from([(2, 1), (3, 1), (4, 2), (6, 2)]),
+    causal=st.booleans(), skip=st.booleans(), d=st.integers(1, 3),
+)
+def test_attn_packed_heads_equal_replay_random(design, n_q, extra_kv, q_tile, kv_tile, keep,
+                                               serpentine, heads, causal, skip, d):
+    layer = AttentionLayer(n_q=n_q, n_kv=n_q + extra_kv, head_dim=d, heads=heads[0],
+                           kv_heads=heads[1], causal=causal)
+    if design not in ORDER_VARIANTS or (causal and skip):
+        keep, serpentine = 1, False
+    _check(_mapping(design, layer, q_tile, kv_tile, skip, keep, serpentine, pack=True))
+
+
+def test_attn_packed_heads_hand_count():
+    # n = 6, 2 heads per K/V group, Br = 4, Bc = 3: packed rows 0..11 in 3 tiles (4, 4, 4) -> 3 K/V
+    # sweeps per group; unpacked 2 tiles per head × 2 heads = 4 sweeps per group
+    layer = AttentionLayer(n_q=6, n_kv=6, head_dim=1, bytes_per_element=1, heads=2, kv_heads=1)
+    packed = build("flashattention2", layer, 10**6, 4, 3, pack_heads=True).traffic
+    plain = build("flashattention2", layer, 10**6, 4, 3).traffic
+    assert packed.read_bytes["K"] == 3 * 6
+    assert plain.read_bytes["K"] == 2 * 2 * 6
+    assert packed.read_bytes["Q"] == plain.read_bytes["Q"] == 12
+    # FlashAttention-1 packed: K, V once per group instead of once per query head
+    fa1 = build("flashattention1", layer, 10**6, 4, 3, pack_heads=True).traffic
+    assert fa1.read_bytes["K"] == 6
+    assert build("flashattention1", layer, 10**6, 4, 3).traffic.read_bytes["K"] == 12

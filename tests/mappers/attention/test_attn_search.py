@@ -6,7 +6,8 @@ import time
 import pytest
 
 from mappers.attention.closed_form import closed_form_traffic
-from mappers.attention.designs import DESIGNS, build, unfused_on_chip_bytes
+from mappers.attention.designs import (DESIGNS, ORDER_VARIANTS, PACKING_DESIGNS, build,
+                                       unfused_on_chip_bytes)
 from mappers.attention.layer import AttentionLayer
 from mappers.attention.search import Objective, footprint_bytes, search, search_design
 from workloads.errors import SpecError
@@ -132,3 +133,58 @@ def test_attn_unfused_row_block_size_changes_footprint_not_traffic():
     maps = [build("unfused", layer, buffer, 5, 7, softmax_rows=r) for r in (1, 4, 20)]
     assert len({m.traffic.total_bytes for m in maps}) == 1
     assert [m.footprint_bytes for m in maps] == sorted(m.footprint_bytes for m in maps)
+
+
+def _exhaustive_best(design, layer, buffer, skip, pack_options):
+    """Fewest bytes over every (Br, Bc, tail, sweep order, packing) that fits (exact counter)."""
+    best = None
+    for pack in pack_options:
+        n_rows = (layer.group_size if pack else 1) * layer.n_q
+        for br in range(1, n_rows + 1):
+            for bc in range(1, layer.n_kv + 1):
+                orders = [(1, False)]
+                if design in ORDER_VARIANTS and not (layer.causal and skip):
+                    orders += [(k, s) for k in range(1, -(-layer.n_kv // bc) + 1)
+                               for s in (False, True)][1:]
+                for keep, serp in orders:
+                    try:
+                        total = build(design, layer, buffer, br, bc, skip_masked=skip,
+                                      kv_keep=keep, serpentine=serp,
+                                      pack_heads=pack).traffic.total_bytes
+                    except SpecError:
+                        continue
+                    best = total if best is None else min(best, total)
+    return best
+
+
+@pytest.mark.parametrize("design", PACKING_DESIGNS)
+@pytest.mark.parametrize("buffer", [150, 300, 700])
+@pytest.mark.parametrize("n_q,n_kv,causal", [(7, 11, False), (9, 9, True)])
+def test_attn_search_with_packed_heads_matches_exhaustive(design, buffer, n_q, n_kv, causal):
+    """GQA (3 query heads per K/V head, non-dividing tiles, causal tile skipping): the search,
+    packing included, finds the fewest bytes over every tiling, tail, order and packing choice;
+    without packing it finds the unpacked optimum."""
+    layer = AttentionLayer(n_q=n_q, n_kv=n_kv, head_dim=2, bytes_per_element=1, heads=6,
+                           kv_heads=2, causal=causal)
+    found = search_design(design, layer, buffer, min_tile=1)
+    plain = search_design(design, layer, buffer, min_tile=1, pack_heads=False)
+    assert found.traffic.total_bytes == _exhaustive_best(design, layer, buffer, True, (False, True))
+    assert found.mapping.traffic == found.traffic
+    assert plain.traffic.total_bytes == _exhaustive_best(design, layer, buffer, True, (False,))
+    assert not plain.mapping.pack_heads
+
+
+@pytest.mark.parametrize("design", PACKING_DESIGNS)
+def test_attn_search_picks_packing_for_gqa(design):
+    """The example of docs/attention.md: d = 128, 32 heads, 8 K/V heads, N = 2048, 512 KiB."""
+    layer = AttentionLayer(n_q=2048, n_kv=2048, head_dim=128, heads=32, kv_heads=8)
+    packed = search_design(design, layer, 512 * KIB)
+    plain = search_design(design, layer, 512 * KIB, pack_heads=False)
+    assert packed.mapping.pack_heads and not plain.mapping.pack_heads
+    assert packed.mapping.traffic == packed.traffic
+    assert packed.traffic.total_bytes < 0.9 * plain.traffic.total_bytes
+    assert packed.ratio_to_lower_bound >= 1.0
+    # without GQA there is nothing to pack: the same mapping either way
+    mha = AttentionLayer(n_q=2048, n_kv=2048, head_dim=128, heads=32)
+    assert search_design(design, mha, 512 * KIB).mapping == search_design(
+        design, mha, 512 * KIB, pack_heads=False).mapping
