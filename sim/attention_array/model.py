@@ -234,7 +234,7 @@ def mapping_traffic_bytes(mapping: AttentionMapping) -> int:
         return mapping.traffic.total_bytes
     return closed_form_traffic(mapping.design, mapping.layer, mapping.q_tile, mapping.kv_tile,
                                mapping.skip_masked, mapping.buffer_bytes, mapping.kv_keep,
-                               mapping.serpentine, mapping.softmax_rows).total_bytes
+                               mapping.serpentine, mapping.softmax_rows, mapping.pack_heads).total_bytes
 
 
 def _flat_bound_cycles(mapping: AttentionMapping, arch: ArraySpec) -> float:
@@ -287,7 +287,7 @@ def choose_mapping(design: str, layer: AttentionLayer, arch: ArraySpec | None = 
             br = _largest_q_tile(fits, 1, layer.n_q)
             if br is not None:
                 return build(design, layer, arch.buffer_bytes, br, bc, softmax_rows=rows)
-    found = search_design(design, layer, arch.buffer_bytes, min_tile=1)
+    found = search_design(design, layer, arch.buffer_bytes, min_tile=1, pack_heads=False)
     if found is None:
         raise SpecError(f"no tiling of {design} fits a {arch.buffer_bytes} B buffer")
     return found.mapping

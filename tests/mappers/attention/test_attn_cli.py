@@ -19,6 +19,25 @@ def test_attn_cli_json():
     assert row["footprint_bytes"] <= 256 * 1024
 
 
+def test_attn_cli_reports_gqa_packing():
+    """The JSON names the chosen order; its traffic is the closed form of that order."""
+    from mappers.attention import AttentionLayer
+    from mappers.attention.closed_form import closed_form_traffic
+
+    out = CliRunner().invoke(attention, ["--seq-len", "2048", "--head-dim", "128", "--heads", "32",
+                                         "--kv-heads", "8", "--buffer-kib", "512", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    row = json.loads(out.output)
+    assert row["pack_heads"] is True
+    layer = AttentionLayer(n_q=2048, n_kv=2048, head_dim=128, heads=32, kv_heads=8)
+
+    def traffic(pack: bool) -> int:
+        return closed_form_traffic("flashattention2", layer, row["q_tile"], row["kv_tile"], True,
+                                   512 * 1024, row["kv_keep"], row["serpentine"], 0, pack).total_bytes
+
+    assert row["total_bytes"] == traffic(True) < traffic(False)
+
+
 def test_attn_cli_text_and_bad_buffer():
     runner = CliRunner()
     out = runner.invoke(attention, ["--seq-len", "2048", "--buffer-kib", "512", "--design",
