@@ -116,18 +116,40 @@ def cascade_rates(model: str, seq_len: int, attention: str, block: int) -> Casca
     cascade = lower(spec, "prefill", 1, seq_len, attention=attention, layers=1,
                     block=min(block, seq_len), lm_head="none")
     pairs = spec.n_heads * seq_len * seq_len
-    per_pair, lin_macs, lin_bytes, other = {}, 0, 0.0, {}
+    per_pair = {einsum.name.split(".", 1)[-1]: {k: v / pairs for k, v in _kinds(stats).items()}
+                for einsum, stats in zip(cascade.einsums, cascade.stats) if einsum.group == "attention"}
+    return CascadeRates(per_pair, *_non_attention_work(cascade))
+
+
+def _non_attention_work(cascade) -> tuple[int, float, dict[str, int]]:
+    """MACs and compulsory bytes of the cascade's matrix Einsums outside attention, and the
+    operations by kind of its other (element-wise) Einsums."""
+    macs, nbytes, other = 0, 0.0, {}
     for einsum, stats in zip(cascade.einsums, cascade.stats):
-        short = einsum.name.split(".", 1)[-1]
         if einsum.group == "attention":
-            per_pair[short] = {k: v / pairs for k, v in _kinds(stats).items()}
-        elif stats.macs:
-            lin_macs += stats.macs
-            lin_bytes += stats.total_read + stats.total_written
+            continue
+        if stats.macs:
+            macs += stats.macs
+            nbytes += stats.total_read + stats.total_written
         else:
             for k, v in _kinds(stats).items():
                 other[k] = other.get(k, 0) + v
-    return CascadeRates(per_pair, lin_macs, lin_bytes, other)
+    return macs, nbytes, other
+
+
+def _linear_cost(macs: float, nbytes: float, other: dict[str, float], arch: ArraySpec,
+                 energy: EnergyTable) -> tuple[int, float]:
+    """Cycles and pJ of the layer's work outside attention: matrix Einsums on the 2D array at
+    max(MACs / PEs, bytes / off-chip bandwidth), element-wise operations on the 1D array."""
+    other_ops = sum(other.values())
+    cycles = (max(math.ceil(macs / arch.pes_2d), math.ceil(nbytes / arch.offchip_bytes_per_cycle))
+              + math.ceil(other_ops / arch.width_1d))
+    actions = {"mac": macs, "dram_access": nbytes / energy.bytes_per_action["dram_access"],
+               "rf_read": 2 * (macs + other_ops), "rf_write": macs + other_ops}
+    for kind, n in other.items():
+        key = ENERGY_KIND[kind]
+        actions[key] = actions.get(key, 0.0) + n
+    return cycles, sum(energy.energy_pj(actions).values())
 
 
 @dataclass(frozen=True)
@@ -550,18 +572,8 @@ def simulate_model(design: str, model: str, seq_len: int, *, batch: int = 64,
     layer = replace(layer_for(model, seq_len, batch, arch.bytes_per_element), causal=causal)
     res = simulate_attention(design, layer, arch, model=model, energy=energy)
     rates = cascade_rates(model, seq_len, CASCADE[design], res.mapping.kv_tile)
-    lin_cycles = max(math.ceil(rates.linear_macs * batch / arch.pes_2d),
-                     math.ceil(rates.linear_bytes * batch / arch.offchip_bytes_per_cycle))
-    other_ops = sum(rates.other_ops.values()) * batch
-    lin_cycles += math.ceil(other_ops / arch.width_1d)
-    lin_actions = {"mac": rates.linear_macs * batch,
-                   "dram_access": rates.linear_bytes * batch / energy.bytes_per_action["dram_access"],
-                   "rf_read": 2 * (rates.linear_macs * batch + other_ops),
-                   "rf_write": rates.linear_macs * batch + other_ops}
-    for kind, n in rates.other_ops.items():
-        key = ENERGY_KIND[kind]
-        lin_actions[key] = lin_actions.get(key, 0.0) + n * batch
-    lin_energy = sum(energy.energy_pj(lin_actions).values())
+    lin_cycles, lin_energy = _linear_cost(rates.linear_macs * batch, rates.linear_bytes * batch,
+                                          {k: v * batch for k, v in rates.other_ops.items()}, arch, energy)
     return ArrayResult(res.design, res.layer, res.arch, res.mapping, res.cycles, res.ops_2d,
                        res.ops_1d, res.stages, res.actions, res.energy_pj_by_action,
                        res.lower_bound_bytes, lin_cycles, lin_energy, res.extra)
@@ -585,23 +597,5 @@ def simulate_decode(design: str, model: str, kv_len: int, *, new_tokens: int = 1
     res = simulate_attention(design, layer, arch, model=model, energy=energy)
     cascade = lower(spec, "decode", batch, kv_len + new_tokens, kv_len=kv_len,
                     attention=CASCADE[design], new_tokens=new_tokens, layers=1, lm_head="none")
-    macs, nbytes, other = 0, 0.0, {}
-    for einsum, stats in zip(cascade.einsums, cascade.stats):
-        if einsum.group == "attention":
-            continue
-        if stats.macs:
-            macs += stats.macs
-            nbytes += stats.total_read + stats.total_written
-        else:
-            for k, v in _kinds(stats).items():
-                other[k] = other.get(k, 0) + v
-    other_ops = sum(other.values())
-    lin_cycles = (max(math.ceil(macs / arch.pes_2d), math.ceil(nbytes / arch.offchip_bytes_per_cycle))
-                  + math.ceil(other_ops / arch.width_1d))
-    actions = {"mac": macs, "dram_access": nbytes / energy.bytes_per_action["dram_access"],
-               "rf_read": 2 * (macs + other_ops), "rf_write": macs + other_ops}
-    for kind, n in other.items():
-        key = ENERGY_KIND[kind]
-        actions[key] = actions.get(key, 0.0) + n
-    lin_energy = sum(energy.energy_pj(actions).values())
+    lin_cycles, lin_energy = _linear_cost(*_non_attention_work(cascade), arch, energy)
     return replace(res, linear_cycles=lin_cycles, linear_energy_pj=lin_energy)
