@@ -64,11 +64,10 @@ def kernel_ids(einsums: pd.Series) -> list[str]:
 
 def eager_decode(cascade, spec: RooflineSpec, overhead_s: float) -> dict[str, float]:
     """Per-token latency/energy of an eager-framework decode step, and its kernel count."""
-    rows = roofline.einsum_rows(cascade.table(), spec)
-    per_kernel = rows.groupby(kernel_ids(rows["einsum"]), sort=False)["latency_s"].sum()
-    latency = float(per_kernel.clip(lower=overhead_s).sum())
+    per_kernel = kernel_latencies_s(cascade, spec)
+    latency = sum(max(r, overhead_s) for r in per_kernel)
     return {"latency_s": latency, "energy_j": latency * spec.static_power_w,
-            "kernels": int(len(per_kernel))}
+            "kernels": len(per_kernel)}
 
 
 def kernel_latencies_s(cascade, spec: RooflineSpec) -> list[float]:
