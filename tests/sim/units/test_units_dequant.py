@@ -68,8 +68,8 @@ def test_products_equal_numpy_float32_of_the_exact_product():
 def test_accumulation_is_sequential_float32_and_latency_follows_the_datatype():
     rng = random.Random(4)
     model = DequantModel(psum_width=24)
-    stim, expect, t = [], [], 0
-    for out in range(200):
+    stim, expect = [], []
+    for _ in range(200):
         k = rng.randint(1, 6)
         acc = np.float32(0)
         for i in range(k):
