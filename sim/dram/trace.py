@@ -4,8 +4,8 @@ Trace lines hold a hex (``0x...``) or decimal byte address, ``R`` or ``W`` and a
 cycle; blank lines and ``#`` comments are skipped. The operation may also be spelled as other
 simulators' traces spell it -- ``READ``/``WRITE`` (DRAMSim3: ``0x... READ 12``), ``RD``/``WR``,
 ``LD``/``ST`` or ``LOAD``/``STORE`` (Ramulator 2 LoadStoreTrace: ``LD 0x...``), ``P_MEM_RD``/
-``P_MEM_WR`` (DRAMSim2 k6 traces) -- any case, and may come before the address. Without a cycle a request arrives at cycle 0 and enters the controller as soon as its
-queue has room. Each request is one burst (the standard's burst size); the low address bits inside
+``P_MEM_WR`` (DRAMSim2 k6 traces) -- any case, and may come before the address. Without a
+cycle a request arrives at cycle 0 and enters the controller as soon as its queue has room. Each request is one burst (the standard's burst size); the low address bits inside
 a burst are ignored.
 """
 from __future__ import annotations
