@@ -37,11 +37,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from mappers.attention.bound import TrafficBound, traffic_bound
 from mappers.attention.closed_form import closed_form_traffic
-from mappers.attention.designs import (DESIGNS, ORDER_VARIANTS, PACKING_DESIGNS, build,
-                                       unfused, unfused_on_chip_bytes)
+from mappers.attention.designs import (
+    DESIGNS,
+    ORDER_VARIANTS,
+    PACKING_DESIGNS,
+    build,
+    unfused,
+    unfused_on_chip_bytes,
+)
 from mappers.attention.layer import AttentionLayer
 from mappers.attention.loopnest import TrafficCount
 from mappers.attention.mapping import AttentionMapping
@@ -206,6 +213,18 @@ def packed_view(layer: AttentionLayer) -> AttentionLayer:
                    causal=False)
 
 
+class Candidate(NamedTuple):
+    """One point of a design's mapping space: tiles, kept K/V tail and sweep order, unfused
+    row-block softmax, GQA head packing (the arguments of ``designs.build``)."""
+
+    q_tile: int
+    kv_tile: int
+    kv_keep: int = 1
+    serpentine: bool = False
+    softmax_rows: int = 0
+    pack_heads: bool = False
+
+
 def search_design(design: str, layer: AttentionLayer, buffer_bytes: int, *,
                   objective: Objective = Objective(), skip_masked: bool = True,
                   min_tile: int = 8, pack_heads: bool = True) -> SearchResult | None:
@@ -214,34 +233,36 @@ def search_design(design: str, layer: AttentionLayer, buffer_bytes: int, *,
     design, or None when nothing fits the buffer."""
     start = time.perf_counter()
     base = candidates(design, layer, buffer_bytes, min_tile)
-    cands = [(q, kv, 1, False, 0, False) for q, kv in base]
-    cands += [c + (0, False)
-              for c in order_candidates(design, layer, buffer_bytes, skip_masked, min_tile)]
+    cands = [Candidate(q, kv) for q, kv in base]
+    cands += [Candidate(q, kv, keep, serp)
+              for q, kv, keep, serp in order_candidates(design, layer, buffer_bytes, skip_masked, min_tile)]
     rows = softmax_row_block(layer, buffer_bytes, skip_masked) if design == "unfused" else 0
-    cands += [(q, kv, 1, False, rows, False) for q, kv in base
+    cands += [Candidate(q, kv, softmax_rows=rows) for q, kv in base
               if rows and (q, kv) != (layer.n_q, layer.n_kv)]
     view = layer
     if pack_heads and design in PACKING_DESIGNS and layer.group_size > 1:
         view = packed_view(layer)
-        cands += [(q, kv, 1, False, 0, True) for q, kv in candidates(design, view, buffer_bytes,
-                                                                     min_tile)]
+        cands += [Candidate(q, kv, pack_heads=True)
+                  for q, kv in candidates(design, view, buffer_bytes, min_tile)]
         if not (layer.causal and skip_masked):
-            cands += [c + (0, True)
-                      for c in order_candidates(design, view, buffer_bytes, skip_masked, min_tile)]
+            cands += [Candidate(q, kv, keep, serp, pack_heads=True)
+                      for q, kv, keep, serp in order_candidates(design, view, buffer_bytes, skip_masked,
+                                                                min_tile)]
     best = None
-    for q_tile, kv_tile, keep, serpentine, soft, pack in cands:
-        traffic = closed_form_traffic(design, layer, q_tile, kv_tile, skip_masked, buffer_bytes,
-                                      keep, serpentine, soft, pack)
-        fp = footprint_bytes(design, view if pack else layer, q_tile, kv_tile, buffer_bytes)
-        key = (objective.score(traffic, layer), traffic.total_bytes, keep, serpentine, -soft,
-               fp if keep == 1 else 0, pack, -q_tile, -kv_tile)
+    for c in cands:
+        traffic = closed_form_traffic(design, layer, c.q_tile, c.kv_tile, skip_masked, buffer_bytes,
+                                      c.kv_keep, c.serpentine, c.softmax_rows, c.pack_heads)
+        fp = footprint_bytes(design, view if c.pack_heads else layer, c.q_tile, c.kv_tile, buffer_bytes)
+        key = (objective.score(traffic, layer), traffic.total_bytes, c.kv_keep, c.serpentine,
+               -c.softmax_rows, fp if c.kv_keep == 1 else 0, c.pack_heads, -c.q_tile, -c.kv_tile)
         if best is None or key < best[0]:
-            best = (key, q_tile, kv_tile, keep, serpentine, soft, pack, traffic)
+            best = (key, c, traffic)
     if best is None:
         return None
-    key, q_tile, kv_tile, keep, serpentine, soft, pack, traffic = best
-    mapping = build(design, layer, buffer_bytes, q_tile, kv_tile, skip_masked=skip_masked,
-                    kv_keep=keep, serpentine=serpentine, softmax_rows=soft, pack_heads=pack)
+    key, c, traffic = best
+    mapping = build(design, layer, buffer_bytes, c.q_tile, c.kv_tile, skip_masked=skip_masked,
+                    kv_keep=c.kv_keep, serpentine=c.serpentine, softmax_rows=c.softmax_rows,
+                    pack_heads=c.pack_heads)
     return SearchResult(mapping, traffic, traffic_bound(layer, buffer_bytes), key[0], len(cands),
                         time.perf_counter() - start)
 
