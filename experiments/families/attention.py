@@ -17,13 +17,14 @@ Paper mode follows the artifact, which has neither: it models bidirectional pref
 decoder's prefill there is costed as its encoder-form twin (same shapes, no mask) and decode is
 rejected.
 
-Not modeled, and said so:
-* the LM head and embeddings — not part of the layer model;
-* area — `sim.attention_array` has no area model: the FuseMax comparison is iso-area by
-  construction (FLAT's 32 MiB buffer against FuseMax's 16 MiB), and the artifact's area tables
-  (`outputs-2d-*/ART_summary_verbose.yaml`) give component areas of its two fixed configurations,
-  not a model that scales with this family's array and buffer parameters; so `area_mm2` is NaN
-  and such points are never ranked on an area objective.
+Area (`area_mm2` and its parts `area_2d_mm2`, `area_1d_mm2`, `area_buffer_mm2`):
+`sim.attention_array.area.array_area_mm2` of the point's arrays and buffer, built of `design`'s PEs
+(FuseMax's, with max units and 32-word register files in the 2D PEs, or FLAT's; unfused and
+FlashAttention-2 use FLAT's), 45 nm component areas from the FuseMax artifact's Accelergy reports;
+NoC, control, PHYs and DRAM are left out. The presets are not iso-area in this model (FuseMax
+505.8 mm², FLAT with 32 MiB 392.8 mm²; docs/attention_array.md, Area).
+
+Not modeled, and said so: the LM head and embeddings (not part of the layer model).
 Workload datatypes are ignored: the array is fp16 throughout (`ArraySpec.bytes_per_element`).
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim import roofline
 from sim.attention_array.arch import FUSEMAX, ArraySpec
+from sim.attention_array.area import array_area_mm2
 from sim.attention_array.model import DESIGNS, simulate_decode, simulate_model
 from sim.attention_array.paper import PAPER_DESIGNS, paper_model
 from workloads import get_model
@@ -115,11 +117,11 @@ def evaluate(point) -> Evaluation:
     latency = layers * r.end_to_end_cycles / spec.clock_hz
     energy = layers * r.end_to_end_energy_pj * 1e-12
     tokens = roofline.tokens_of(cascade_of(w).meta)
-    metrics = {"latency_s": latency, "energy_j": energy, "area_mm2": math.nan, "edp_js": latency * energy,
+    metrics = {"latency_s": latency, "energy_j": energy, "edp_js": latency * energy,
                "power_w": energy / latency, "throughput_tokens_per_s": tokens / latency,
                "attention_latency_s": layers * att_s, "linear_latency_s": layers * lin_s,
                "attention_offchip_bytes": layers * float(r.traffic_bytes),
-               "util_2d": float(r.util_2d), "util_1d": float(r.util_1d)}
+               "util_2d": float(r.util_2d), "util_1d": float(r.util_1d), **array_area_mm2(spec, p.design)}
     return Evaluation(metrics=metrics, rows=pd.DataFrame(rows))
 
 
@@ -128,7 +130,8 @@ FAMILY = Family(
     params=AttentionParams,
     evaluate=evaluate,
     metrics=("latency_s", "energy_j", "area_mm2", "edp_js", "power_w", "throughput_tokens_per_s",
-             "attention_latency_s", "linear_latency_s", "attention_offchip_bytes", "util_2d", "util_1d"),
+             "attention_latency_s", "linear_latency_s", "attention_offchip_bytes", "util_2d", "util_1d",
+             "area_2d_mm2", "area_1d_mm2", "area_buffer_mm2"),
     mappings=("array",),
     description="FuseMax-style 2D+1D spatial array (sim.attention_array): prefill (causal for "
                 "decoders) and decode Transformer layers",

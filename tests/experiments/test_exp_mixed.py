@@ -118,6 +118,7 @@ def test_bitserial_equals_mappers_bitserial(accel, mode, phase):
 def test_attention_equals_sim_attention_array(mode, design):
     from experiments.families import get_family
     from sim.attention_array.arch import FUSEMAX
+    from sim.attention_array.area import array_area_mm2
     from sim.attention_array.model import simulate_model
     from sim.attention_array.paper import paper_model
 
@@ -128,7 +129,8 @@ def test_attention_equals_sim_attention_array(mode, design):
     ref = (paper_model if mode == "paper" else simulate_model)(design, "bert-base", 256, batch=1, arch=arch)
     assert ev.metrics["latency_s"] == pytest.approx(3 * ref.end_to_end_cycles / 940e6, rel=1e-12)
     assert ev.metrics["energy_j"] == pytest.approx(3 * ref.end_to_end_energy_pj * 1e-12, rel=1e-12)
-    assert math.isnan(ev.metrics["area_mm2"])
+    area = array_area_mm2(arch, design)  # sim.attention_array.area; by hand in test_aa_area.py
+    assert math.isfinite(ev.metrics["area_mm2"]) and {k: ev.metrics[k] for k in area} == area
     assert ev.rows["latency_s"].sum() == pytest.approx(ev.metrics["latency_s"], rel=1e-12)
 
 
