@@ -42,12 +42,23 @@ bound reads Q, K, V and writes O once. Here each is made concrete (bytes, explic
     an interval that processes no pair can be dropped from any schedule). Only the first reads and
     writes are in ``trivial``, so trivial + reload is a bound for whole-row schedules.
 
-``lower_bound = max(trivial, min(max(pair, trivial + reload), matmul))``. The pair and reload
-arguments are theorems for whole-row schedules (a query's q and o rows resident together while its
-pairs are processed, a key's k and v rows likewise); for schedules that split d the min() falls back
-to the matmul term, so the reported bound never exceeds what Saha & Ye show achievable. The property
-test checks that no mapping of any design, tile size or buffer falls below it, and an exhaustive
-search of the unit-interval game on tiny shapes checks the lemma itself.
+Which bound is reported follows Saha & Ye's two regimes (M_w = M/b words):
+
+* **M_w ≥ d²** (their large-cache regime, where FlashAttention's whole-row tiling is optimal up to a
+  constant factor): ``lower_bound = max(trivial, pair, trivial + reload)``. The pair and reload
+  arguments are theorems for whole-row schedules (a query's q and o rows resident together while
+  its pairs are processed, a key's k and v rows likewise) — every mapping of this package and
+  FlashAttention-1/-2, FLAT and FuseMax are such schedules. The constants are not proven for
+  schedules that split d; Saha & Ye's theorem only says those cannot win more than a constant
+  factor here, and the splits worked out in docs/attention.md (two passes, O in column chunks,
+  d-split score tiles) all move more than the whole-row optimum when M_w ≥ d².
+* **M_w < d²** (their small-cache regime, where their better algorithm splits d):
+  ``lower_bound = max(trivial, min(max(pair, trivial + reload), matmul))`` — the bound drops to the
+  matrix-multiplication term, below what whole-row schedules can reach.
+
+``matmul_bytes`` is reported in both regimes. The property test checks that no mapping of any
+design, tile size or buffer falls below the reported bound, and an exhaustive search of the
+unit-interval game on tiny shapes checks the lemma itself.
 """
 from __future__ import annotations
 
@@ -66,6 +77,8 @@ class TrafficBound:
     pair_bytes: float
     matmul_bytes: float
     reload_bytes: int = 0
+    large_cache: bool = True
+    """M ≥ d² words (Saha & Ye's large-cache regime): the whole-row terms are the bound."""
 
     @property
     def whole_row_bytes(self) -> float:
@@ -73,15 +86,21 @@ class TrafficBound:
         return max(self.pair_bytes, float(self.trivial_bytes + self.reload_bytes))
 
     @property
+    def _quadratic_bytes(self) -> float:
+        if self.large_cache:
+            return self.whole_row_bytes
+        return min(self.whole_row_bytes, self.matmul_bytes)
+
+    @property
     def lower_bound_bytes(self) -> float:
-        return max(float(self.trivial_bytes), min(self.whole_row_bytes, self.matmul_bytes))
+        return max(float(self.trivial_bytes), self._quadratic_bytes)
 
     @property
     def regime(self) -> str:
         """Which term sets the bound: trivial, reload (trivial + reload), pair or matmul."""
-        if self.trivial_bytes >= min(self.whole_row_bytes, self.matmul_bytes):
+        if self.trivial_bytes >= self._quadratic_bytes:
             return "trivial"
-        if self.matmul_bytes < self.whole_row_bytes:
+        if self._quadratic_bytes < self.whole_row_bytes:
             return "matmul"
         return "pair" if self.pair_bytes >= self.trivial_bytes + self.reload_bytes else "reload"
 
@@ -121,4 +140,4 @@ def traffic_bound(layer: AttentionLayer, buffer_bytes: int) -> TrafficBound:
     words = buffer_bytes / b
     matmul = b * max(0.0, 2.0 * pairs * d / math.sqrt(words) - 2.0 * words * layer.instances)
     reload = layer.batch * layer.n_kv_heads * 2 * d * b * reload_units(layer, buffer_bytes)
-    return TrafficBound(trivial, pair, matmul, reload)
+    return TrafficBound(trivial, pair, matmul, reload, large_cache=words >= d * d)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from sim.attention_array.arch import FUSEMAX
 from mappers.attention import AttentionLayer, search_design, traffic_bound
+from sim.attention_array.arch import FUSEMAX
 from sim.attention_array.model import layer_for, simulate_model
 from sim.attention_array.paper import PAPER_DESIGNS, paper_model
 from workloads.errors import SpecError
@@ -125,7 +125,7 @@ def plots(rows: list[dict], grid: dict, outdir: Path, mode: str = "cycle") -> No
     fa2_bound_plot(outdir / "fa2_bound_ratio_vs_buffer.png", plt)
 
 
-FA2_BUFFERS_KIB = (256, 1024, 4096, 16384)
+FA2_BUFFERS_KIB = (64, 256, 1024, 4096, 16384)
 FA2_SEQ_LENS = (1 << 10, 1 << 12, 1 << 14, 1 << 16, 1 << 18, 1 << 20)
 
 

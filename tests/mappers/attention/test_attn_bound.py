@@ -63,6 +63,22 @@ def test_attn_bound_regimes():
     assert traffic_bound(short, 4 << 20).regime == "trivial"
 
 
+def test_attn_bound_switches_to_matmul_term_only_below_d_squared():
+    """Saha & Ye's regimes: for M >= d^2 words the whole-row terms are the bound even where the
+    matmul term (constant 2) is smaller than the pair term (constant 4), i.e. d^2 <= M < 4 d^2;
+    below d^2 words the bound drops to the matmul term."""
+    layer = AttentionLayer(n_q=16384, n_kv=16384, head_dim=128, bytes_per_element=2)
+    d2_bytes = 128 * 128 * 2
+    at_2d2 = traffic_bound(layer, 2 * d2_bytes)
+    assert at_2d2.large_cache and at_2d2.matmul_bytes < at_2d2.pair_bytes
+    assert at_2d2.regime == "pair" and at_2d2.lower_bound_bytes == at_2d2.pair_bytes
+    at_d2 = traffic_bound(layer, d2_bytes)
+    assert at_d2.large_cache and at_d2.lower_bound_bytes == at_d2.pair_bytes
+    below = traffic_bound(layer, d2_bytes - 2)
+    assert not below.large_cache and below.regime == "matmul"
+    assert below.lower_bound_bytes == below.matmul_bytes < below.pair_bytes
+
+
 def test_attn_causal_pairs_brute_force():
     for n_q, n_kv in [(1, 1), (5, 5), (3, 9), (17, 40)]:
         layer = AttentionLayer(n_q=n_q, n_kv=n_kv, head_dim=1, causal=True)
