@@ -5,8 +5,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mappers.attention.closed_form import closed_form_traffic
-from mappers.attention.designs import (DESIGNS, ORDER_VARIANTS, PACKING_DESIGNS, build,
-                                       unfused_on_chip_bytes)
+from mappers.attention.designs import (
+    DESIGNS,
+    ORDER_VARIANTS,
+    PACKING_DESIGNS,
+    build,
+    unfused_on_chip_bytes,
+)
 from mappers.attention.layer import AttentionLayer
 
 

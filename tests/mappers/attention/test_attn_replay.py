@@ -17,8 +17,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mappers.attention.designs import (DESIGNS, ORDER_VARIANTS, PACKING_DESIGNS, build,
-                                       unfused_on_chip_bytes)
+from mappers.attention.designs import (
+    DESIGNS,
+    ORDER_VARIANTS,
+    PACKING_DESIGNS,
+    build,
+    unfused_on_chip_bytes,
+)
 from mappers.attention.layer import AttentionLayer
 from mappers.attention.loopnest import Compute, Loop, tensor_specs
 
