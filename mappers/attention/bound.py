@@ -11,15 +11,17 @@ bound reads Q, K, V and writes O once. Here each is made concrete (bytes, explic
     element written once (K/V of a GQA group counted once).
 
 ``pair`` (large-cache term, constant 4)
-    instances · 4·d²·b²·P / M, with P the (query, key) pairs that must be scored (all of them, or
-    the unmasked ones under a causal mask) and M the buffer in bytes. Argument (Hong & Kung's
-    red-blue pebbling, specialized to schedules that keep whole rows on chip — every mapping in this
-    package): pair (i, j) is processed while the query unit (q_i with its output accumulator o_i)
-    and the key unit (k_j with v_j) are both on chip; each unit is 2·d·b bytes, so at most
-    R = M/(2·d·b) units are resident. Charge each pair to the later of the two load events that
-    made its units co-resident: one event covers at most R pairs and moves at least 2·d·b bytes
-    (a key unit: k_j and v_j; a query unit: q_i on load plus o_i on its eventual write-back), so
-    traffic ≥ 2·d·b·P/R = 4·d²·b²·P/M.
+    2·d·b·P / (R − 1), R = ⌊M / (2·d·b)⌋ ≥ 2, with P the (query, key) pairs that must be scored
+    over all instances (all of them, or the unmasked ones under a causal mask) and M the buffer in
+    bytes; ≈ 4·d²·b²·P/M. Argument (Hong & Kung's red-blue pebbling, specialized to schedules that
+    keep whole rows on chip — every mapping in this package): pair (i, j) is processed while the
+    query unit (q_i with its output accumulator o_i) and the key unit (k_j with v_j) are both on
+    chip; each unit is 2·d·b bytes, so at most R units are resident. Charge each pair to the later
+    of the two load events that made its units co-resident: the loaded unit takes one of the R
+    places, so one event covers at most R − 1 pairs, and it moves at least 2·d·b bytes (a key unit:
+    k_j and v_j; a query unit: q_i on load plus o_i on its eventual write-back), so
+    traffic ≥ 2·d·b·P/(R − 1). (With R < 2 no whole-row schedule exists; the term is then
+    2·d·b·P·2·d·b/M, the same count with R = M/(2·d·b) places.)
 
 ``matmul`` (small-cache term, Saha & Ye's M < d² regime)
     instances · b · max(0, 2·P·d/√M_w − 2·M_w), M_w = M/b words: the tight bound for the P·d
@@ -136,7 +138,8 @@ def traffic_bound(layer: AttentionLayer, buffer_bytes: int) -> TrafficBound:
     d, b = layer.head_dim, layer.bytes_per_element
     trivial = layer.batch * b * d * (layer.heads * 2 * layer.n_q + layer.n_kv_heads * 2 * layer.n_kv)
     pairs = layer.pairs_per_head() * layer.instances
-    pair = 4.0 * d * d * b * b * pairs / buffer_bytes
+    units = buffer_bytes // (2 * d * b)
+    pair = 2.0 * d * b * pairs / (units - 1) if units >= 2 else 4.0 * d * d * b * b * pairs / buffer_bytes
     words = buffer_bytes / b
     matmul = b * max(0.0, 2.0 * pairs * d / math.sqrt(words) - 2.0 * words * layer.instances)
     reload = layer.batch * layer.n_kv_heads * 2 * d * b * reload_units(layer, buffer_bytes)
