@@ -4,7 +4,7 @@ The legal space of a design is every (q_tile, kv_tile) whose footprint fits the 
 non-increasing in the tile that the design keeps resident across the inner loop (q_tile for the
 q-outer designs — FlashAttention-2, FuseMax, FLAT, unfused — and kv_tile for FlashAttention-1) and
 independent of the streamed one except through the footprint, ragged last tiles and causal tile
-skipping; so for each value of the streamed tile (powers of two from ``min_tile``, default 8 rows,
+skipping; so for each value of the streamed tile (powers of two from ``min_tile``, default 1 row,
 and the whole rank) only the largest fitting resident tile and the smallest tile giving the same
 tile count are evaluated (the pruning; ``test_attn_search_matches_exhaustive`` checks it against
 enumerating every legal pair). Candidates are scored
@@ -129,7 +129,7 @@ def _powers(lo: int, hi: int) -> list[int]:
 
 
 def candidates(design: str, layer: AttentionLayer, buffer_bytes: int,
-               min_tile: int = 8) -> list[tuple[int, int]]:
+               min_tile: int = 1) -> list[tuple[int, int]]:
     """Pruned legal (q_tile, kv_tile) pairs of ``design``."""
     if design == "unfused" and unfused_on_chip_bytes(layer) <= buffer_bytes:
         return [(layer.n_q, layer.n_kv)]
@@ -173,7 +173,7 @@ def kept_tail_tiles(design: str, layer: AttentionLayer, buffer_bytes: int, q_til
 
 
 def order_candidates(design: str, layer: AttentionLayer, buffer_bytes: int, skip_masked: bool,
-                     min_tile: int = 8) -> list[tuple[int, int, int, bool]]:
+                     min_tile: int = 1) -> list[tuple[int, int, int, bool]]:
     """(q_tile, kv_tile, kv_keep, serpentine) candidates of the kept-tail loop order."""
     if design not in ORDER_VARIANTS or (layer.causal and skip_masked):
         return []
@@ -227,7 +227,7 @@ class Candidate(NamedTuple):
 
 def search_design(design: str, layer: AttentionLayer, buffer_bytes: int, *,
                   objective: Objective = Objective(), skip_masked: bool = True,
-                  min_tile: int = 8, pack_heads: bool = True) -> SearchResult | None:
+                  min_tile: int = 1, pack_heads: bool = True) -> SearchResult | None:
     """Best tiling (and, for FlashAttention-2 and FuseMax, K/V tail and sweep order; for
     FlashAttention-1/-2 and FuseMax under GQA, head packing unless ``pack_heads`` is False) of one
     design, or None when nothing fits the buffer."""
@@ -269,7 +269,7 @@ def search_design(design: str, layer: AttentionLayer, buffer_bytes: int, *,
 
 def search(layer: AttentionLayer, buffer_bytes: int, *, designs: tuple[str, ...] = DESIGNS,
            objective: Objective = Objective(), skip_masked: bool = True,
-           min_tile: int = 8, pack_heads: bool = True) -> dict[str, SearchResult]:
+           min_tile: int = 1, pack_heads: bool = True) -> dict[str, SearchResult]:
     """Best tiling of every requested design that fits; ``SpecError`` if none fits."""
     for design in designs:
         if design not in DESIGNS:
