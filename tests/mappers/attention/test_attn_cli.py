@@ -17,6 +17,10 @@ def test_attn_cli_json():
     assert row["total_bytes"] == sum(row["read_bytes"].values()) + sum(row["write_bytes"].values())
     assert row["ratio_to_lower_bound"] >= 1.0
     assert row["footprint_bytes"] <= 256 * 1024
+    terms = row["bound_terms_bytes"]
+    assert row["bound_large_cache"] is True       # 128 Ki words >= d^2 = 4096
+    assert row["lower_bound_bytes"] == max(terms["trivial"], terms["pair"],
+                                           terms["trivial"] + terms["reload"])
 
 
 def test_attn_cli_reports_gqa_packing():
