@@ -21,7 +21,7 @@ bound reads Q, K, V and writes O once. Here each is made concrete (bytes, explic
     places, so one event covers at most R − 1 pairs, and it moves at least 2·d·b bytes (a key unit:
     k_j and v_j; a query unit: q_i on load plus o_i on its eventual write-back), so
     traffic ≥ 2·d·b·P/(R − 1). (With R < 2 no whole-row schedule exists; the term is then
-    2·d·b·P·2·d·b/M, the same count with R = M/(2·d·b) places.)
+    4·d²·b²·P/M, the same count with M/(2·d·b) places.)
 
 ``matmul`` (small-cache term, Saha & Ye's M < d² regime)
     instances · b · max(0, 2·P·d/√M_w − 2·M_w), M_w = M/b words: the tight bound for the P·d
@@ -49,8 +49,12 @@ Which bound is reported follows Saha & Ye's two regimes (M_w = M/b words):
 * **M_w ≥ d²** (their large-cache regime, where FlashAttention's whole-row tiling is optimal up to a
   constant factor): ``lower_bound = max(trivial, pair, trivial + reload)``. The pair and reload
   arguments are theorems for whole-row schedules (a query's q and o rows resident together while
-  its pairs are processed, a key's k and v rows likewise) — every mapping of this package and
-  FlashAttention-1/-2, FLAT and FuseMax are such schedules. The constants are not proven for
+  its pairs are processed, a key's k and v rows likewise) — FlashAttention-1/-2, FLAT and FuseMax
+  are such schedules. Unfused, once its scores spill, moves S and P out and back (≥ 4·P·b bytes)
+  plus the K rows of its Q·Kᵀ pass (one K row read serves at most M/(d·b) query rows:
+  ≥ P·d²·b²/M); with R = α·d and α ≥ 1/2 (M_w ≥ d²) that is ≥ (4 + 1/(2α))·P·b against the pair
+  term's ≈ (2/α)·P·b, so it is covered too (exactly for d ≥ 10, where the R − 1 correction fits
+  in the margin; smaller d by the property tests). The constants are not proven for
   schedules that split d; Saha & Ye's theorem only says those cannot win more than a constant
   factor here, and the splits worked out in docs/attention.md (two passes, O in column chunks,
   d-split score tiles) all move more than the whole-row optimum when M_w ≥ d².
