@@ -129,9 +129,14 @@ def complete_block(layer: AttentionLayer) -> tuple[int, int]:
     return best
 
 
+def resident_units(layer: AttentionLayer, buffer_bytes: int) -> int:
+    """R: how many units — a query's (q, o) rows or a key's (k, v) rows, 2·d·b bytes — fit on chip."""
+    return buffer_bytes // (2 * layer.head_dim * layer.bytes_per_element)
+
+
 def reload_units(layer: AttentionLayer, buffer_bytes: int) -> int:
     """Second intervals forced by the single-interval lemma in one K/V group (units of 2·d·b bytes)."""
-    units = max(1, buffer_bytes // (2 * layer.head_dim * layer.bytes_per_element))
+    units = max(1, resident_units(layer, buffer_bytes))
     return max(0, min(complete_block(layer)) - units + 1)
 
 
@@ -142,7 +147,7 @@ def traffic_bound(layer: AttentionLayer, buffer_bytes: int) -> TrafficBound:
     d, b = layer.head_dim, layer.bytes_per_element
     trivial = layer.batch * b * d * (layer.heads * 2 * layer.n_q + layer.n_kv_heads * 2 * layer.n_kv)
     pairs = layer.pairs_per_head() * layer.instances
-    units = buffer_bytes // (2 * d * b)
+    units = resident_units(layer, buffer_bytes)
     pair = 2.0 * d * b * pairs / (units - 1) if units >= 2 else 4.0 * d * d * b * b * pairs / buffer_bytes
     words = buffer_bytes / b
     matmul = b * max(0.0, 2.0 * pairs * d / math.sqrt(words) - 2.0 * words * layer.instances)
