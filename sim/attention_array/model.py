@@ -309,7 +309,7 @@ def choose_mapping(design: str, layer: AttentionLayer, arch: ArraySpec | None = 
             br = _largest_q_tile(fits, 1, layer.n_q)
             if br is not None:
                 return build(design, layer, arch.buffer_bytes, br, bc, softmax_rows=rows)
-    found = search_design(design, layer, arch.buffer_bytes, min_tile=1, pack_heads=False)
+    found = search_design(design, layer, arch.buffer_bytes, pack_heads=False)
     if found is None:
         raise SpecError(f"no tiling of {design} fits a {arch.buffer_bytes} B buffer")
     return found.mapping
