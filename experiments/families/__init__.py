@@ -2,7 +2,15 @@
 
 A family is one module exposing `FAMILY`, a `Family`: a pydantic model of its design parameters
 (every field defaulted, `extra="forbid"`), the metric names it reports, its mapping strategies and
-`evaluate(point) -> Evaluation` (design-level metrics plus a tidy per-Einsum table). Adding a
+the three functions of the contract (`sim.contract`):
+
+    arch(params, workload)              -> the architecture spec of the design point
+    map(cascade, arch, strategy, mode)  -> Mapping     (mappers/<family>)
+    simulate(mapping, arch)             -> Result      (sim/<family>)
+
+`Family.result(point)` composes them on the point's lowered cascade; `Family.evaluate(point)`
+turns the Result into an `Evaluation` (its totals and its per-Einsum rows) for the sweep store.
+The CLI (`einspace run`), the sweep and every paper reproduction go through `result`. Adding a
 family is one entry in `_FAMILIES` (name -> module); nothing else changes.
 
 A family also states which phases it models (`phases`; a mixed experiment crosses it only with
@@ -15,11 +23,12 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Callable
+from typing import Any, Callable
 
 import pandas as pd
 from pydantic import BaseModel
 
+from sim.contract import Mapping, Result
 from workloads import Dtypes, lower
 from workloads.errors import SpecError
 
@@ -48,17 +57,37 @@ class Evaluation:
 class Family:
     name: str
     params: type[BaseModel]
-    evaluate: Callable[..., Evaluation]
     metrics: tuple[str, ...]
+    arch: Callable[[BaseModel, dict], Any] | None = None
+    map: Callable[..., Mapping] | None = None
+    simulate: Callable[[Mapping, Any], Result] | None = None
     mappings: tuple[str, ...] = ("unfused",)
     description: str = ""
     phases: tuple[str, ...] = ("prefill", "decode")
     fidelity: str = ""
     check: Callable[[dict, dict], None] | None = None
+    legacy_evaluate: Callable[..., Evaluation] | None = None
 
     @property
     def default_mapping(self) -> str:
         return self.mappings[0]
+
+    def result(self, point) -> Result:
+        """Lower the point's workload, build its architecture, map, simulate."""
+        params = self.params(**point.params)
+        if self.check is not None:
+            self.check(point.workload, point.params)
+        spec = self.arch(params, point.workload)
+        mapping = self.map(cascade_of(point.workload), spec, point.mapping or self.default_mapping,
+                           getattr(params, "mode", "cycle"))
+        return self.simulate(mapping, spec)
+
+    def evaluate(self, point) -> Evaluation:
+        """The point's totals (metrics) and per-Einsum rows, as the sweep stores them."""
+        if self.map is None:
+            return self.legacy_evaluate(point)
+        result = self.result(point)
+        return Evaluation(metrics=result.totals(), rows=result.rows)
 
 
 def names() -> tuple[str, ...]:

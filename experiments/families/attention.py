@@ -128,7 +128,7 @@ def evaluate(point) -> Evaluation:
 FAMILY = Family(
     name="attention",
     params=AttentionParams,
-    evaluate=evaluate,
+    legacy_evaluate=evaluate,
     metrics=("latency_s", "energy_j", "area_mm2", "edp_js", "power_w", "throughput_tokens_per_s",
              "attention_latency_s", "linear_latency_s", "attention_offchip_bytes", "util_2d", "util_1d",
              "area_2d_mm2", "area_1d_mm2", "area_buffer_mm2"),

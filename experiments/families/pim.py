@@ -58,7 +58,7 @@ def evaluate(point) -> Evaluation:
 FAMILY = Family(
     name="pim",
     params=PimParams,
-    evaluate=evaluate,
+    legacy_evaluate=evaluate,
     metrics=("latency_s", "energy_j", "speedup_vs_gpu_roofline", "speedup_vs_gpu_eager", "area_mm2",
              "area_pim_mac_mm2", "area_global_buffer_mm2", "area_asic_mm2"),
     mappings=("pim-gpt",),
