@@ -294,7 +294,7 @@ def _dotted(loc: tuple) -> str:
     return out
 
 
-def _first_error(err: ValidationError, root: type[BaseModel], prefix: tuple = ()) -> str:
+def first_error(err: ValidationError, root: type[BaseModel], prefix: tuple = ()) -> str:
     errors = err.errors()
     # Prefer the error deepest in the document: union branches report shallow type mismatches too.
     e = max(errors, key=lambda x: len(x["loc"])) if len({x["loc"][:1] for x in errors}) == 1 else errors[0]
@@ -319,7 +319,7 @@ def parse(data: Any, source: str = "<experiment>") -> Experiment:
     try:
         exp = Experiment.model_validate(data)
     except ValidationError as err:
-        raise SpecError(f"{source}: {_first_error(err, Experiment)}") from None
+        raise SpecError(f"{source}: {first_error(err, Experiment)}") from None
     phases = set(exp.workloads.phases)
     for prefix, arch in exp.arches():
         _check_arch(source, arch, prefix, phases)
@@ -353,15 +353,15 @@ def _check_arch(source: str, arch: Architecture, prefix: str, phases: set) -> No
     family = get_family(arch.family)
     params = family.params
     for key, value in arch.fixed.items():
-        _check_params(source, params, {key: value}, f"{prefix}fixed.{key}")
+        check_params(source, params, {key: value}, f"{prefix}fixed.{key}")
     axes = arch.axes()
     for key, values in axes.items():
         if key in arch.fixed:
             raise SpecError(f"{source}: {prefix}sweep.{key}: also given under fixed; "
                             "a parameter is fixed or swept, not both")
         for value in values:
-            _check_params(source, params, {**arch.fixed, key: value}, f"{prefix}sweep.{key}")
-    _check_params(source, params, {**arch.fixed, **{k: v[0] for k, v in axes.items()}}, f"{prefix}sweep")
+            check_params(source, params, {**arch.fixed, key: value}, f"{prefix}sweep.{key}")
+    check_params(source, params, {**arch.fixed, **{k: v[0] for k, v in axes.items()}}, f"{prefix}sweep")
     if arch.mapping is not None and arch.mapping not in family.mappings:
         raise SpecError(f"{source}: {prefix}mapping: {arch.mapping!r} is not a {arch.family} mapping; "
                         f"allowed: {', '.join(family.mappings)}")
@@ -370,7 +370,7 @@ def _check_arch(source: str, arch: Architecture, prefix: str, phases: set) -> No
                         f"the workloads have {', '.join(sorted(phases))}")
 
 
-def _check_params(source, params_model, values: dict, path: str) -> None:
+def check_params(source, params_model, values: dict, path: str) -> None:
     try:
         params_model(**values)
     except ValidationError as err:

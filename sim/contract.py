@@ -20,7 +20,8 @@ Row columns (`ROW_COLUMNS` are required; the others are optional):
 * `cycles` (in the unit's clock), `latency_s` (the time it adds to the run: Einsums that overlap
   another's time report only their exposed share, so latencies add up to the run's);
 * `energy_<component>_j` (e.g. `energy_mac_j`, `energy_dram_j`), summed into `energy_j`;
-* `bytes_<level>` (e.g. `bytes_dram`, `bytes_sram`) moved at that memory level;
+* `offchip_bytes`: bytes moved to and from off-chip memory (DRAM, or the PIM channels' buses);
+  `bytes_<level>` (e.g. `bytes_sram`, `bytes_link`) for the other levels a family models;
 * `fusion_group`: Einsums simulated as one fused pipeline (their cycles and energy are shared
   out over the members in proportion to their operations; the split is stated by the family);
 * `modeled`: False for an Einsum the family does not cost (its row then carries zeros).
@@ -134,8 +135,9 @@ class Result:
         return self.rows.groupby(column, sort=False)["energy_j"].sum()
 
     def traffic(self) -> dict[str, float]:
-        """Bytes moved per memory level (`bytes_<level>` columns), summed over Einsums."""
-        return {c: float(self.rows[c].fillna(0).sum()) for c in self.rows.columns if c.startswith(TRAFFIC_PREFIX)}
+        """Bytes moved per memory level (`offchip_bytes` and `bytes_<level>` columns), summed over Einsums."""
+        return {c: float(self.rows[c].fillna(0).sum()) for c in self.rows.columns
+                if c.startswith(TRAFFIC_PREFIX) or c == "offchip_bytes"}
 
     def totals(self) -> dict[str, float]:
         """Run-level figures: sums over the rows plus the design-level figures."""

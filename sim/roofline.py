@@ -55,11 +55,12 @@ Table 1).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from sim.contract import Mapping, Result
 from workloads.dtypes import bits as dtype_bits
 from workloads.errors import SpecError
 
@@ -68,7 +69,7 @@ _PJ = 1e-12
 _UM2_TO_MM2 = 1e-6
 
 # datatype -> (add pJ, mult pJ, add µm², mult µm²) at 45 nm
-_ARITH_45NM: dict[str, tuple[float, float, float, float]] = {
+ARITH_45NM: dict[str, tuple[float, float, float, float]] = {
     "fp16": (0.4, 1.1, 1360.0, 1640.0),
     "fp32": (0.9, 3.7, 4184.0, 7700.0),
     "int8": (0.03, 0.2, 36.0, 282.0),
@@ -88,11 +89,11 @@ DRAM_ENERGY_J_PER_BIT = {
 }
 
 
-def _node_energy_scale(node_nm: int) -> float:
+def node_energy_scale(node_nm: int) -> float:
     return node_nm / 45.0
 
 
-def _node_area_scale(node_nm: int) -> float:
+def node_area_scale(node_nm: int) -> float:
     return (node_nm / 45.0) ** 2
 
 
@@ -113,7 +114,7 @@ def sram_energy_j_per_byte(capacity_bytes: float, node_nm: int = 45) -> float:
         e64 = float(np.interp(x, caps, pj))
     else:
         e64 = pj[-1] + slope * (x - caps[-1])
-    return e64 / 8 * _PJ * _node_energy_scale(node_nm)
+    return e64 / 8 * _PJ * node_energy_scale(node_nm)
 
 
 def sram_area_mm2_per_byte(node_nm: int = 45) -> float:
@@ -182,15 +183,15 @@ def accelerator(
     at least 1) element-op lanes, one buffer, one DRAM interface; energy and area from the cited
     tables at `node_nm`. `fixed_area_mm2` stands for control, NoC and I/O."""
     _check_node(node_nm)
-    if dtype not in _ARITH_45NM:
-        raise SpecError(f"no energy/area constants for dtype {dtype!r}; allowed: {', '.join(_ARITH_45NM)}")
+    if dtype not in ARITH_45NM:
+        raise SpecError(f"no energy/area constants for dtype {dtype!r}; allowed: {', '.join(ARITH_45NM)}")
     if dram not in DRAM_ENERGY_J_PER_BIT:
         raise SpecError(f"unknown dram {dram!r}; allowed: {', '.join(DRAM_ENERGY_J_PER_BIT)}")
     if pes < 1 or clock_hz <= 0 or buffer_bytes < 0 or dram_bandwidth_bytes_per_s <= 0:
         raise SpecError("accelerator: pes >= 1, clock_hz > 0, buffer_bytes >= 0 and bandwidth > 0 are required")
     lanes = vector_lanes if vector_lanes is not None else max(1, pes // 8)
-    add_pj, mul_pj, add_um2, mul_um2 = _ARITH_45NM[dtype]
-    escale, ascale = _node_energy_scale(node_nm), _node_area_scale(node_nm)
+    add_pj, mul_pj, add_um2, mul_um2 = ARITH_45NM[dtype]
+    escale, ascale = node_energy_scale(node_nm), node_area_scale(node_nm)
     mac_area_mm2 = (add_um2 + mul_um2) * _UM2_TO_MM2 * ascale
     vector_area_mm2 = (add_um2 + mul_um2) * _UM2_TO_MM2 * ascale
     area = pes * mac_area_mm2 + lanes * vector_area_mm2 + buffer_bytes * sram_area_mm2_per_byte(node_nm) + fixed_area_mm2
@@ -268,7 +269,7 @@ def get_preset(name: str) -> RooflineSpec:
 
 ROW_COLUMNS = (
     "einsum", "layer", "group", "kind", "macs", "vector_ops", "offchip_bytes", "compute_s", "memory_s",
-    "latency_s", "bound", "energy_mac_j", "energy_vector_j", "energy_sram_j", "energy_dram_j", "energy_static_j",
+    "latency_s", "cycles", "bound", "energy_mac_j", "energy_vector_j", "energy_sram_j", "energy_dram_j", "energy_static_j",
 )
 ENERGY_COLUMNS = ("energy_mac_j", "energy_vector_j", "energy_sram_j", "energy_dram_j", "energy_static_j")
 
@@ -300,6 +301,7 @@ def einsum_rows(table: pd.DataFrame, spec: RooflineSpec) -> pd.DataFrame:
         "compute_s": compute,
         "memory_s": memory,
         "latency_s": latency,
+        "cycles": latency * spec.clock_hz if spec.clock_hz else np.full(len(latency), np.nan),
         "bound": np.where(memory > compute, "memory", "compute"),
         "energy_mac_j": macs * spec.mac_energy_j,
         "energy_vector_j": vector * spec.vector_op_energy_j,
@@ -307,49 +309,6 @@ def einsum_rows(table: pd.DataFrame, spec: RooflineSpec) -> pd.DataFrame:
         "energy_dram_j": 8.0 * traffic * spec.dram_energy_j_per_bit,
         "energy_static_j": latency * spec.static_power_w,
     })
-
-
-@dataclass(frozen=True)
-class Result:
-    """A roofline evaluation: the tidy per-Einsum table; totals are derived from it."""
-
-    spec: RooflineSpec
-    rows: pd.DataFrame = field(repr=False)
-    tokens: int = 1
-
-    @property
-    def latency_s(self) -> float:
-        return float(self.rows["latency_s"].sum())
-
-    @property
-    def energy_j(self) -> float:
-        return float(sum(self.rows[c].to_numpy().sum() for c in ENERGY_COLUMNS))
-
-    @property
-    def area_mm2(self) -> float:
-        return self.spec.area_mm2
-
-    @property
-    def utilization(self) -> float:
-        """Achieved MAC rate over the peak MAC rate."""
-        lat = self.latency_s
-        return float(self.rows["macs"].sum() / (self.spec.peak_macs_per_s * lat)) if lat > 0 else 0.0
-
-    def totals(self) -> dict[str, float]:
-        lat, energy = self.latency_s, self.energy_j
-        throughput = self.tokens / lat if lat > 0 else 0.0
-        return {
-            "latency_s": lat,
-            "energy_j": energy,
-            "area_mm2": self.area_mm2,
-            "edp_js": energy * lat,
-            "power_w": energy / lat if lat > 0 else 0.0,
-            "utilization": self.utilization,
-            "throughput_tokens_per_s": throughput,
-            "throughput_per_area": throughput / self.area_mm2 if self.area_mm2 > 0 else 0.0,
-            "offchip_bytes": float(self.rows["offchip_bytes"].sum()),
-            "buffer_mib": self.spec.buffer_bytes / 2**20,
-        }
 
 
 def tokens_of(meta: dict) -> int:
@@ -360,9 +319,27 @@ def tokens_of(meta: dict) -> int:
     return batch * int(meta.get("seq_len", 1))
 
 
-def simulate(cascade, spec: RooflineSpec) -> Result:
-    """Evaluate every Einsum of `cascade` on `spec` (see the module docstring for the model)."""
-    return Result(spec=spec, rows=einsum_rows(cascade.table(), spec), tokens=tokens_of(cascade.meta))
+def simulate(mapping: Mapping, spec: RooflineSpec) -> Result:
+    """Evaluate every Einsum of `mapping.cascade` on `spec`, one after another, unfused (see the
+    module docstring for the model)."""
+    cascade = mapping.cascade
+    rows = einsum_rows(cascade.table(), spec)
+    rows.insert(1, "unit", [mapping.of(n).unit for n in rows["einsum"]] if mapping.einsums else spec.name)
+    return Result(family="roofline", rows=rows, tokens=tokens_of(cascade.meta),
+                  design=design_figures(spec, rows))
+
+
+def simulate_cascade(cascade, spec: RooflineSpec) -> Result:
+    """`simulate` of the unfused schedule (every Einsum alone, operands through DRAM): how a GPU or
+    CPU baseline runs one kernel per operator."""
+    return simulate(Mapping(family="roofline", strategy="unfused", cascade=cascade), spec)
+
+
+def design_figures(spec: RooflineSpec, rows: pd.DataFrame) -> dict[str, float]:
+    """Figures of the design rather than sums over Einsums: area, buffer, MAC utilization."""
+    latency = float(rows["latency_s"].sum())
+    utilization = float(rows["macs"].sum() / (spec.peak_macs_per_s * latency)) if latency > 0 else 0.0
+    return {"area_mm2": spec.area_mm2, "buffer_mib": spec.buffer_bytes / 2**20, "utilization": utilization}
 
 
 def with_overrides(spec: RooflineSpec, **changes) -> RooflineSpec:

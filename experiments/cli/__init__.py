@@ -20,6 +20,7 @@ _SUBCOMMANDS = {
     "rtl": "rtl",
     "quant": "quant",
     "dram": "dram",
+    "run": "run",
     "sweep": "sweep",
     "results": "results",
     "report": "report",

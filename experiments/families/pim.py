@@ -47,7 +47,7 @@ def evaluate(point) -> Evaluation:
     latency = run.cycles * tck_s
     gpu = BASELINES["gpu"]
     metrics = {"latency_s": latency, "energy_j": float(_energy_j(run, plan, system)),
-               "speedup_vs_gpu_roofline": roofline.simulate(cascade, gpu).latency_s / latency,
+               "speedup_vs_gpu_roofline": roofline.simulate_cascade(cascade, gpu).latency_s / latency,
                "speedup_vs_gpu_eager": eager_decode(cascade, gpu, DISPATCH_OVERHEAD_S["gpu"])["latency_s"] / latency,
                **pim_area_mm2(system)}
     rows = pd.DataFrame([{"einsum": s.name, "kind": s.kind, "latency_s": s.cycles * tck_s,

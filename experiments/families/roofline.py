@@ -2,19 +2,19 @@
 
 Design parameters build a `sim.roofline.accelerator()`; `preset` instead picks one of
 `sim.roofline.PRESETS` (A100, V100, RTX 3090, Xeon 8380, two reference accelerators) and then
-excludes the build parameters. Mapping `unfused`: each Einsum on its own, operands via DRAM.
+excludes the build parameters. Mapping `unfused` (`mappers.roofline.map`): each Einsum on its own, operands via DRAM; simulated
+by `sim.roofline.simulate`.
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+import mappers.roofline
 from sim import roofline
-from workloads import Dtypes, lower
 
-from . import Evaluation, Family
+from . import Family
 
 _BUILD_FIELDS = ("pes", "clock_mhz", "buffer_mib", "dram_bandwidth_gb_per_s", "dram", "node_nm", "dtype",
                  "vector_lanes", "fixed_area_mm2", "static_power_w")
@@ -55,23 +55,9 @@ class RooflineParams(BaseModel):
         )
 
 
-@lru_cache(maxsize=64)
-def _lowered(workload_key: tuple):
-    w = dict(workload_key)
-    cascade = lower(
-        w["model"], w["phase"], batch=w["batch"], seq_len=w["seq_len"], kv_len=w.get("kv_len"),
-        attention=w["attention"], dtypes=Dtypes(w["weight_dtype"], w["activation_dtype"], w["kv_dtype"]),
-        layers=w.get("layers"), block=w["block"], lm_head=w["lm_head"],
-    )
-    return cascade.table(), roofline.tokens_of(cascade.meta)
-
-
-def evaluate(point) -> Evaluation:
-    """Roofline latency/energy/area of one (workload, design) point."""
-    table, tokens = _lowered(tuple(sorted(point.workload.items())))
-    spec = RooflineParams(**point.params).spec()
-    result = roofline.Result(spec=spec, rows=roofline.einsum_rows(table, spec), tokens=tokens)
-    return Evaluation(metrics=result.totals(), rows=result.rows)
+def arch(params: RooflineParams, workload: dict) -> roofline.RooflineSpec:
+    """The roofline spec of a design point (the workload does not change it)."""
+    return params.spec()
 
 
 METRICS = ("latency_s", "energy_j", "area_mm2", "edp_js", "power_w", "utilization",
@@ -80,8 +66,10 @@ METRICS = ("latency_s", "energy_j", "area_mm2", "edp_js", "power_w", "utilizatio
 FAMILY = Family(
     name="roofline",
     params=RooflineParams,
-    legacy_evaluate=evaluate,
     metrics=METRICS,
+    arch=arch,
+    map=mappers.roofline.map,
+    simulate=roofline.simulate,
     mappings=("unfused",),
     description="per-Einsum analytical roofline (sim.roofline), no inter-Einsum fusion",
     fidelity="analytical (max of compute, vector and DRAM time per Einsum)",

@@ -19,20 +19,20 @@ die areas (`sim.pim.baselines`) exclude their DRAM as well.
 """
 from __future__ import annotations
 
-from sim.roofline import _ARITH_45NM, _node_area_scale, sram_area_mm2_per_byte
+from sim.roofline import ARITH_45NM, node_area_scale, sram_area_mm2_per_byte
 
 _UM2_TO_MM2 = 1e-6
 
 
 def pim_area_mm2(system) -> dict[str, float]:
     """Area parts of `system` (a `sim.pim.spec.PimSystem`) in mm^2 and their sum `area_mm2`."""
-    fp16_mul = _ARITH_45NM["fp16"][3]
-    fp32_add, fp32_mul = _ARITH_45NM["fp32"][2:]
+    fp16_mul = ARITH_45NM["fp16"][3]
+    fp32_add, fp32_mul = ARITH_45NM["fp32"][2:]
     lanes = system.channels * system.banks * system.lanes
     mac = lanes * (fp16_mul + fp32_add) * _UM2_TO_MM2
     gb = system.channels * system.gb_bytes * sram_area_mm2_per_byte(45)
     node = system.asic_node_nm
-    asic = (system.asic_lanes * (fp32_add + fp32_mul) * _UM2_TO_MM2 * _node_area_scale(node)
+    asic = (system.asic_lanes * (fp32_add + fp32_mul) * _UM2_TO_MM2 * node_area_scale(node)
             + system.asic_buffer_bytes * sram_area_mm2_per_byte(node))
     return {"area_pim_mac_mm2": mac, "area_global_buffer_mm2": gb, "area_asic_mm2": asic,
             "area_mm2": mac + gb + asic}

@@ -211,7 +211,7 @@ def reproduce(model: str, tokens: int, system: PimSystem | None = None,
         row[k] = totals[k]
     row.update(pim_area_mm2(system))
     for name, spec in BASELINES.items():
-        res = roofline.simulate(cascade, spec)
+        res = roofline.simulate_cascade(cascade, spec)
         eager = eager_decode(cascade, spec, DISPATCH_OVERHEAD_S[name])
         for kind, lat_s, e_j in (("roofline", res.latency_s, res.energy_j),
                                  ("eager", eager["latency_s"], eager["energy_j"])):
@@ -259,7 +259,7 @@ def nocache_roofline_ms(model: str, tokens: int, spec) -> float:
     of ours."""
     ts = sorted({max(1, round(1 + i * (tokens - 1) / (NOCACHE_POINTS - 1)))
                  for i in range(NOCACHE_POINTS)})
-    lat = [roofline.simulate(_prefill(model, t), spec).latency_s * 1e3 for t in ts]
+    lat = [roofline.simulate_cascade(_prefill(model, t), spec).latency_s * 1e3 for t in ts]
     if len(ts) == 1:
         return lat[0]
     area = sum((ts[i + 1] - ts[i]) * (lat[i] + lat[i + 1]) / 2 for i in range(len(ts) - 1))

@@ -40,7 +40,7 @@ def test_implied_columns_follow_the_band():
 
 
 def test_nocache_hypothesis_recomputes_the_context():
-    one = roofline.simulate(lower("gpt2", "prefill", seq_len=1), T4).latency_s * 1e3
+    one = roofline.simulate_cascade(lower("gpt2", "prefill", seq_len=1), T4).latency_s * 1e3
     assert nocache_roofline_ms("gpt2", 1, T4) == pytest.approx(one)
-    last = roofline.simulate(lower("gpt2", "prefill", seq_len=64), T4).latency_s * 1e3
+    last = roofline.simulate_cascade(lower("gpt2", "prefill", seq_len=64), T4).latency_s * 1e3
     assert one < nocache_roofline_ms("gpt2", 64, T4) < last
