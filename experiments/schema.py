@@ -36,6 +36,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from experiments.reproductions import check_name
 from workloads import MODELS
 from workloads.attention import VARIANTS
 from workloads.dtypes import BITS
@@ -206,9 +207,15 @@ class Experiment(_Strict):
     objectives: dict[str, Literal["min", "max"]] = Field(min_length=1, max_length=3)
     constraints: dict[str, Bound] = {}
     search: Search = Search()
+    reproduce: str | None = None
 
     _known_family = field_validator("family")(Architecture._known_family.__func__)
     _non_empty = field_validator("sweep")(Architecture._non_empty.__func__)
+
+    @field_validator("reproduce")
+    @classmethod
+    def _known_reproduction(cls, name):
+        return None if name is None else check_name(name)
 
     @field_validator("objectives", mode="before")
     @classmethod

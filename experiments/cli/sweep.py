@@ -6,7 +6,10 @@ from pathlib import Path
 import click
 
 from experiments.engines import ENGINES
+from experiments.reproductions import summarize
 from experiments.runner import run_sweep
+from experiments.schema import load
+from experiments.store import RunStore
 
 
 @click.command("sweep")
@@ -35,6 +38,12 @@ def sweep(file, jobs, engine, address, resume, run, runs_dir, chunk_size, quiet,
                      progress=not quiet, chunk_size=chunk_size, announce=announce)
     click.echo(f"run {info.run}: {info.computed} points computed, {info.skipped} reused, "
                f"{info.wall_s:.2f} s -> {info.root}")
+    reproduce = load(file)[0].reproduce
+    if reproduce is not None:
+        figures = summarize(reproduce, RunStore(info.root).points(), info.root)
+        click.echo(f"reproduction {reproduce}: {Path(info.root) / 'reproduction'}")
+        for key, value in figures.items():
+            click.echo(f"  {key:<40} {value:.4g}" if isinstance(value, float) else f"  {key:<40} {value}")
     if write_report:
         from experiments.report import build_report
 

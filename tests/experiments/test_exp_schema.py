@@ -82,3 +82,13 @@ def test_examples_validate():
     assert len(files) >= 2
     for f in files:
         schema.load(f)
+
+
+def test_an_unknown_reproduction_is_one_line():
+    from experiments.schema import parse
+    from workloads.errors import SpecError
+
+    doc = {"workloads": {"models": ["gpt2"]}, "family": "roofline", "sweep": {"pes": [64]},
+           "objectives": {"latency_s": "min"}, "reproduce": "nope"}
+    with pytest.raises(SpecError, match="reproduce: unknown reproduction 'nope'; allowed: fusemax"):
+        parse(doc, "x.yaml")
