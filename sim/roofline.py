@@ -60,6 +60,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 
+from sim import presets
 from sim.contract import Mapping, Result
 from workloads.dtypes import bits as dtype_bits
 from workloads.errors import SpecError
@@ -214,13 +215,16 @@ def accelerator(
     )
 
 
-def _processor(name, peak_flops, vector_flops, bandwidth, buffer_bytes, tdp_w, die_mm2, dram, source):
+def processor(name: str, peak_flops: float, vector_flops: float, bandwidth_bytes_per_s: float,
+              buffer_bytes: float, tdp_w: float, die_mm2: float, dram: str, source: str) -> RooflineSpec:
+    """A GPU or CPU from its datasheet: peak MAC rate (a MAC is two flops), vector rate, memory
+    bandwidth, last-level cache as the buffer; energy modeled as TDP × time."""
     return RooflineSpec(
         name=name,
         peak_macs_per_s=peak_flops / 2,
         vector_ops_per_s=vector_flops,
         buffer_bytes=buffer_bytes,
-        dram_bandwidth_bytes_per_s=bandwidth,
+        dram_bandwidth_bytes_per_s=bandwidth_bytes_per_s,
         dram_energy_j_per_bit=0.0,
         mac_energy_j=0.0,
         vector_op_energy_j=0.0,
@@ -232,32 +236,18 @@ def _processor(name, peak_flops, vector_flops, bandwidth, buffer_bytes, tdp_w, d
     )
 
 
-PRESETS: dict[str, RooflineSpec] = {
-    # NVIDIA A100 Tensor Core GPU datasheet (2020/2021): FP16 tensor 312 TFLOPS dense, FP16 (non-
-    # tensor) 78 TFLOPS, HBM2 1,555 GB/s, 400 W (SXM4); NVIDIA Ampere whitepaper: 40 MB L2, 826 mm².
-    "a100-40gb": _processor("a100-40gb", 312e12, 78e12, 1555e9, 40 * 2**20, 400.0, 826.0, "hbm2",
-                            "NVIDIA A100 datasheet (SXM4 40GB) and Ampere GA100 whitepaper"),
-    # NVIDIA V100 datasheet (SXM2): tensor 125 TFLOPS, FP16 31.4 TFLOPS, HBM2 900 GB/s, 300 W;
-    # Volta whitepaper: 6 MB L2, 815 mm².
-    "v100": _processor("v100", 125e12, 31.4e12, 900e9, 6 * 2**20, 300.0, 815.0, "hbm2",
-                       "NVIDIA V100 datasheet (SXM2) and Volta GV100 whitepaper"),
-    # NVIDIA Ampere GA102 whitepaper: RTX 3090 peak FP16 tensor 142 TFLOPS (FP16 accumulate, dense),
-    # FP16 (non-tensor) 35.6 TFLOPS, GDDR6X 936 GB/s, 350 W, 6 MB L2, 628.4 mm².
-    "rtx3090": _processor("rtx3090", 142e12, 35.6e12, 936e9, 6 * 2**20, 350.0, 628.4, "gddr6x",
-                          "NVIDIA Ampere GA102 GPU architecture whitepaper (RTX 3090)"),
-    # Intel Xeon Platinum 8380 (Ice Lake-SP) product brief / ark.intel.com: 40 cores, 2.3 GHz base,
-    # 2 AVX-512 FMA units per core -> 40 × 2.3e9 × 2 × 16 lanes × 2 flop = 5.89 TFLOPS FP32 (no
-    # native FP16 arithmetic: FP16 data computed at the FP32 rate), 8 × DDR4-3200 = 204.8 GB/s,
-    # 60 MB L3, 270 W TDP; die ≈ 628 mm² (XCC, public die-shot estimates).
-    "xeon-8380": _processor("xeon-8380", 5.888e12, 5.888e12 / 2, 204.8e9, 60 * 2**20, 270.0, 628.0, "ddr4",
-                            "Intel Xeon Platinum 8380 (ark.intel.com), AVX-512 peak at base clock"),
-    # A generic 45 nm edge accelerator: 1024 FP16 MACs at 1 GHz, 1 MiB buffer, one DDR4-3200 x64
-    # channel (25.6 GB/s, JEDEC JESD79-4).
-    "edge-45nm": accelerator(1024, 1e9, 2**20, 25.6e9, dram="ddr4", node_nm=45, name="edge-45nm"),
-    # A 28 nm accelerator with 4096 FP16 MACs at 1 GHz, 8 MiB buffer and one HBM2 stack (256 GB/s,
-    # JEDEC JESD235A at 2 Gb/s/pin × 1024 pins).
-    "hbm-28nm": accelerator(4096, 1e9, 8 * 2**20, 256e9, dram="hbm2", node_nm=28, name="hbm-28nm"),
-}
+def preset(name: str, kind: str, source: str, **fields) -> RooflineSpec:
+    """One entry of `sim/presets/roofline.yaml`: a `processor` or an `accelerator`."""
+    if kind == "processor":
+        return processor(name, source=source, **fields)
+    if kind == "accelerator":
+        bandwidth = fields.pop("bandwidth_bytes_per_s")
+        spec = accelerator(dram_bandwidth_bytes_per_s=bandwidth, name=name, **fields)
+        return replace(spec, source=f"{source}; {spec.source}")
+    raise SpecError(f"roofline.yaml: {name}.kind: {kind!r}; allowed: processor, accelerator")
+
+
+PRESETS: dict[str, RooflineSpec] = presets.load("roofline", preset)
 
 
 def get_preset(name: str) -> RooflineSpec:
