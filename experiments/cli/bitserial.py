@@ -1,11 +1,16 @@
-"""`einspace bitserial`: one model on one BitMoD-paper accelerator, paper or cycle accounting."""
+"""`einspace bitserial`: one model on one BitMoD-paper accelerator, paper or cycle accounting.
+
+Runs through the `bitserial` family (`experiments.reproductions.bitmod.run_phase`: the family's
+map and simulate, the code path of `einspace sweep`); `--reproduce` runs the paper's whole grid
+the same way (the sweep form is `einspace sweep experiments/bitmod.yaml`)."""
 from __future__ import annotations
 
 import json
 
 import click
 
-from mappers.bitserial.evaluate import MODES, run_phase, totals
+from experiments.reproductions.bitmod import run_phase, totals
+from sim.bitserial import MODES
 from sim.bitserial.presets import ACCELS, MODELS
 from workloads.errors import SpecError
 
@@ -31,7 +36,7 @@ def bitserial(model: str | None, accel: str, task: str, seq_len: int, mode: str,
             raise SpecError(f"--mode {mode!r} is not allowed; choose one of: {', '.join(MODES)}")
         from pathlib import Path
 
-        from experiments.bitmod import PAPER_HEADLINE, reproduce
+        from experiments.reproductions.bitmod import PAPER_HEADLINE, reproduce
 
         result = reproduce(mode, Path(reproduce_dir))
         if fmt == "json":

@@ -1,53 +1,50 @@
 """The `bitserial` family: BitMoD-style weight-quantized PE arrays (Chen et al., HPCA 2025).
 
-A point lowers its workload (`workloads.lower`, the same cascade every family sees), extracts the
-matrix Einsums as GEMMs (`mappers.bitserial.gemm.extract_gemms`: QKV, projections, MLP, LM head and
-the attention matmuls QK/AV) and costs each on an `sim.bitserial.spec.AcceleratorSpec`:
+A point's cascade (`workloads.lower`, the same every family sees) is mapped by
+`mappers.bitserial.map` (strategy `output-stationary`: matrix Einsums — QKV, projections, MLP, LM
+head, the attention matmuls QK/AV — to the PE array as GEMMs with their tile plans; vector Einsums
+to the host) and simulated by `sim.bitserial.simulate`:
 
-* `mode: paper` — the paper's analytical accounting (`sim.bitserial.paper.paper_gemm`:
-  max(compute, DRAM) per GEMM, no overlap between GEMMs);
+* `mode: paper` — the paper's analytical accounting (max(compute, DRAM) per GEMM, no overlap);
 * `mode: cycle` — the buffer-level tile schedule stepped cycle by cycle with double buffering,
-  refetch, fill/stall/drain (`mappers.bitserial.evaluate.cycle_gemm`), on the paper's DRAM bus.
+  refetch, fill/stall/drain, on the paper's DRAM bus or (`dram:` a standard) the command-level
+  DRAM model.
 
 GEMMs run one after another. Vector Einsums (norms, softmax, activations, residuals) are **not
-modeled** by this accelerator model: they cost nothing here and are counted in the metrics
-`vector_einsums_not_modeled` / `vector_ops_not_modeled`.
+modeled**: their rows carry `modeled=False` and zero cost, and the metrics
+`vector_einsums_not_modeled` / `vector_ops_not_modeled` count them.
 
 The design starts from the paper's configuration of `accel` for `task` (PE type, array shape,
 weight bits; `sim.bitserial.presets`); `rows`, `cols`, `lanes`, `buffer_kib`, `weight_bits`
 override it. ANT/OliVe weight bits are per model in the paper; for a model outside the paper's set
 the most common paper value is used (ANT 5, OliVe 4) unless `weight_bits` is given. Changing
 `lanes` scales the PE's energy per cycle and area linearly from the synthesized figure (an
-assumption of this family, not a paper figure).
-
-Area: PEs × the paper's synthesized PE area (28 nm, µm², no place-and-route factor) plus the weight
-and input buffers at `sim.roofline.sram_area_mm2_per_byte(28)` (bitcell area / 50 % array
-efficiency); the DRAM bus and controllers are not included.
+assumption of this family, not a paper figure). Area: `sim.bitserial.area` (PEs and buffers at
+28 nm; no DRAM interface).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from statistics import mode as most_common
 from typing import Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from mappers.bitserial.evaluate import MODES, cycle_gemm
-from mappers.bitserial.gemm import extract_gemms
-from sim import roofline
-from sim.bitserial import presets
-from sim.bitserial.paper import paper_gemm
+import mappers.bitserial
+import sim.bitserial
+from sim.bitserial import MODES, presets
+from sim.bitserial.area import NODE_NM
 from sim.bitserial.spec import AcceleratorSpec
-from sim.roofline import sram_area_mm2_per_byte, sram_energy_j_per_byte
+from sim.dram import available_standards
+from sim.roofline import sram_energy_j_per_byte
+from workloads.errors import SpecError
 
-from . import Evaluation, Family, cascade_of
+from . import Family
 
-NODE_NM = 28
-_PAPER_MODEL = "llama-2-7b"
+PAPER_MODEL = "llama-2-7b"
 DEFAULT_WEIGHT_BITS = {"ant": most_common(presets.ANT_WEIGHT_BITS.values()),
                        "olive": most_common(presets.OLIVE_WEIGHT_BITS.values())}
+DRAM_MODELS = ("bandwidth", *available_standards())
 
 
 class BitserialParams(BaseModel):
@@ -63,12 +60,14 @@ class BitserialParams(BaseModel):
     buffer_kib: int = Field(512, gt=0, description="each of the weight and input buffers, KiB")
     weight_bits: float | None = Field(None, ge=1, le=32, description="default: the paper's for accel/task/model")
     mode: Literal[MODES] = "paper"  # type: ignore[valid-type]
+    dram: Literal[DRAM_MODELS] = Field(  # type: ignore[valid-type]
+        "bandwidth", description="bandwidth (the paper's bus) or a sim.dram standard (cycle mode only)")
 
 
 def accelerator(params: BitserialParams, model: str) -> AcceleratorSpec:
     """The `AcceleratorSpec` of a design point."""
-    paper_model = model if model in presets.MODELS else _PAPER_MODEL
-    base = presets.accelerator(params.accel, params.task, paper_model)
+    paper_model = model if model in presets.MODELS else PAPER_MODEL
+    base = presets.accelerator(params.accel, params.task, paper_model, params.dram)
     bits = params.weight_bits
     if bits is None and model not in presets.MODELS and params.accel in DEFAULT_WEIGHT_BITS:
         bits = DEFAULT_WEIGHT_BITS[params.accel]
@@ -85,51 +84,17 @@ def accelerator(params: BitserialParams, model: str) -> AcceleratorSpec:
                    weight_buffer=buf, input_buffer=buf, weight_bits=base.weight_bits if bits is None else bits)
 
 
-def area_mm2(accel: AcceleratorSpec) -> float:
-    """PE array (synthesized PE area) plus both SRAM buffers."""
-    buffers = accel.weight_buffer.capacity_bytes + accel.input_buffer.capacity_bytes
-    return accel.pes * accel.pe.area_um2 * 1e-6 + buffers * sram_area_mm2_per_byte(NODE_NM)
+def arch(params: BitserialParams, workload: dict) -> AcceleratorSpec:
+    """The accelerator of a design point (the paper's weight bits depend on the model)."""
+    return accelerator(params, workload["model"])
 
 
-def evaluate(point) -> Evaluation:
-    """Latency, energy and area of the workload's matrix Einsums on the bit-serial array."""
-    p = BitserialParams(**point.params)
-    cascade = cascade_of(point.workload)
-    accel = accelerator(p, point.workload["model"])
-    cost = paper_gemm if p.mode == "paper" else cycle_gemm
-    memo: dict = {}
-    rows = []
-    for g in extract_gemms(cascade):
-        key = (g.m_tokens, g.k_reduce, g.n_out, g.batch, g.is_attention)
-        if key not in memo:
-            memo[key] = cost(g, accel)
-        r = memo[key]
-        energy_pj = r["energy_compute_pj"] + r["energy_sram_pj"] + r["energy_dram_pj"]
-        rows.append({"einsum": g.name, "group": g.group, "layer": math.nan if g.layer is None else float(g.layer),
-                     "macs": g.macs, "cycles": r["cycles"], "latency_s": r["cycles"] / (accel.clock_ghz * 1e9),
-                     "offchip_bytes": r["dram_bytes"], "energy_compute_j": r["energy_compute_pj"] * 1e-12,
-                     "energy_sram_j": r["energy_sram_pj"] * 1e-12, "energy_dram_j": r["energy_dram_pj"] * 1e-12,
-                     "energy_j": energy_pj * 1e-12})
-    table = pd.DataFrame(rows)
-    matrix = {g.name for g in extract_gemms(cascade)}
-    vector = [s for e, s in zip(cascade.einsums, cascade.stats) if e.name not in matrix]
-    latency = float(table["latency_s"].sum())
-    energy = float(table["energy_j"].sum())
-    area = area_mm2(accel)
-    tokens = roofline.tokens_of(cascade.meta)
-    macs = float(table["macs"].sum())
-    metrics = {
-        "latency_s": latency, "energy_j": energy, "area_mm2": area, "edp_js": latency * energy,
-        "power_w": energy / latency, "throughput_tokens_per_s": tokens / latency,
-        "throughput_per_area": tokens / latency / area,
-        "utilization": macs / (float(table["cycles"].sum()) * accel.pes * accel.pe.lanes),
-        "offchip_bytes": float(table["offchip_bytes"].sum()),
-        "energy_compute_j": float(table["energy_compute_j"].sum()), "energy_sram_j": float(table["energy_sram_j"].sum()),
-        "energy_dram_j": float(table["energy_dram_j"].sum()), "weight_bits": accel.weight_bits,
-        "vector_einsums_not_modeled": float(len(vector)),
-        "vector_ops_not_modeled": float(sum(sum(s.ops.values()) for s in vector)),
-    }
-    return Evaluation(metrics=metrics, rows=table)
+def check(workload: dict, params: dict) -> None:
+    """Refuse the command-level DRAM model in paper mode (the paper's accounting is bytes / bandwidth)."""
+    p = BitserialParams(**params)
+    if p.mode == "paper" and p.dram != "bandwidth":
+        raise SpecError(f"bitserial: dram {p.dram!r} needs mode cycle; paper mode follows the paper's "
+                        "bytes / bandwidth accounting")
 
 
 METRICS = ("latency_s", "energy_j", "area_mm2", "edp_js", "power_w", "throughput_tokens_per_s",
@@ -139,9 +104,12 @@ METRICS = ("latency_s", "energy_j", "area_mm2", "edp_js", "power_w", "throughput
 FAMILY = Family(
     name="bitserial",
     params=BitserialParams,
-    legacy_evaluate=evaluate,
     metrics=METRICS,
-    mappings=("output-stationary",),
+    arch=arch,
+    map=mappers.bitserial.map,
+    simulate=sim.bitserial.simulate,
+    mappings=mappers.bitserial.STRATEGIES,
+    check=check,
     description="BitMoD-style PE array (sim.bitserial): matrix Einsums only, output-stationary tiling",
     fidelity="paper: analytical (max(compute, DRAM) per GEMM); cycle: cycle-level tile schedule",
 )

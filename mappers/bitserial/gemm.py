@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
+from workloads import get_model, lower
 from workloads.errors import SpecError
 
 MATRIX_GROUPS = ("qkv", "proj", "mlp", "lm_head", "attention")
@@ -72,3 +74,17 @@ def extract_gemms(cascade) -> list[Gemm]:
             raise SpecError(f"{einsum.name}: GEMM view has {gemm.macs} MACs, the cascade counts {stats.macs}")
         out.append(gemm)
     return out
+
+
+@lru_cache(maxsize=64)
+def model_gemms(model: str, phase: str, seq_len: int = 256, layers: int | None = None) -> tuple[Gemm, ...]:
+    """The matrix Einsums of `model` for `phase` (prefill of `seq_len` tokens, or one decode
+    token at a `seq_len`-token context), batch 1."""
+    spec = get_model(model)
+    if phase == "prefill":
+        cascade = lower(spec, "prefill", batch=1, seq_len=seq_len, layers=layers)
+    elif phase == "decode":
+        cascade = lower(spec, "decode", batch=1, seq_len=1, kv_len=seq_len - 1, layers=layers)
+    else:
+        raise SpecError(f"phase {phase!r} is not known; choose prefill or decode")
+    return tuple(extract_gemms(cascade))

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.bitserial.plan import GemmPlan
 from sim.bitserial.shape import GemmShape
 from sim.bitserial.spec import AcceleratorSpec
 
@@ -121,3 +122,11 @@ def tile_schedule(gemm: GemmShape, accel: AcceleratorSpec) -> dict[str, np.ndarr
         "store_bytes": np.tile(store, reps),
         "array_steps": np.tile(arr, reps),
     }
+
+
+def gemm_plan(gemm: GemmShape, accel: AcceleratorSpec, mode: str = "cycle") -> GemmPlan:
+    """The plan the simulator receives for `gemm`: its shape, plus (cycle mode) the tile schedule
+    and how often the static operand is fetched."""
+    if mode == "paper":
+        return GemmPlan(gemm)
+    return GemmPlan(gemm, tile_schedule(gemm, accel), buffer_blocks(gemm, accel).weight_fetches)

@@ -136,6 +136,10 @@ class AcceleratorSpec:
     def pes(self) -> int:
         return self.rows * self.cols
 
+    @property
+    def clock_hz(self) -> float:
+        return self.clock_ghz * 1e9
+
     def term_cycles(self, attention: bool) -> int:
         return self.pe.attention_term_cycles if attention else self.pe.linear_term_cycles
 

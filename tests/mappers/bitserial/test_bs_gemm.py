@@ -1,8 +1,8 @@
 """GEMM extraction and schedule traffic."""
 import numpy as np
 
-from mappers.bitserial.evaluate import model_gemms, run_task, totals
-from mappers.bitserial.gemm import Gemm
+from experiments.reproductions.bitmod import run_task, totals
+from mappers.bitserial.gemm import Gemm, model_gemms
 from mappers.bitserial.schedule import buffer_blocks, tile_schedule
 from sim.bitserial.presets import accelerator
 

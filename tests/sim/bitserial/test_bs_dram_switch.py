@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mappers.bitserial.evaluate import cycle_gemm, model_gemms, run_phase, run_task, totals
-from mappers.bitserial.gemm import Gemm
-from mappers.bitserial.schedule import tile_schedule
+from experiments.reproductions.bitmod import run_phase, run_task, totals
+from mappers.bitserial.gemm import Gemm, model_gemms
+from mappers.bitserial.schedule import gemm_plan, tile_schedule
 from sim.bitserial import energy
+from sim.bitserial.cycle import cycle_gemm
 from sim.bitserial.dram_timing import DramBus, refresh_cost, standard_for, stream
 from sim.bitserial.engine import step_schedule, step_schedule_bus
 from sim.bitserial.presets import accelerator, parse_dram
@@ -75,7 +76,7 @@ def test_decode_gemm_is_slower_than_the_bus_peak_and_within_the_standards_effici
     cmd = accelerator("bitmod-lossy", "generative", "llama-2-7b", HBM2)
     std = standard_for(HBM2)
     assert std.peak_bandwidth_gbps == pytest.approx(bw.dram.bytes_per_cycle * bw.clock_ghz)
-    b, c = cycle_gemm(g, bw), cycle_gemm(g, cmd)
+    b, c = cycle_gemm(gemm_plan(g, bw), bw), cycle_gemm(gemm_plan(g, cmd), cmd)
     assert b["stall_cycles"] > 0 and b["dram_bytes"] / bw.dram.bytes_per_cycle > b["compute_cycles"]  # DRAM-bound
     assert c["cycles"] >= b["cycles"]
     # upper bound: every transfer at the refresh-inclusive streaming efficiency of the standard
@@ -115,8 +116,9 @@ def test_ddr4_decode_is_bounded_by_its_lower_peak():
     ddr4 = parse_dram("DDR4-3200")
     assert (ddr4.channels, ddr4.mapping) == (1, "RoRaBaCoBgCh")
     bw = accelerator("bitmod-lossy", "generative", "llama-2-7b")
-    c = cycle_gemm(g, accelerator("bitmod-lossy", "generative", "llama-2-7b", ddr4))
-    b = cycle_gemm(g, bw)
+    cmd = accelerator("bitmod-lossy", "generative", "llama-2-7b", ddr4)
+    c = cycle_gemm(gemm_plan(g, cmd), cmd)
+    b = cycle_gemm(gemm_plan(g, bw), bw)
     peak_ratio = bw.dram.bytes_per_cycle / standard_for(ddr4).peak_bandwidth_gbps  # 32 / 25.6
     assert c["cycles"] >= b["cycles"] * min(1.0, peak_ratio)  # bus peak below the bandwidth model's
     assert c["cycles"] <= b["cycles"] * peak_ratio / 0.9
@@ -129,7 +131,7 @@ def test_bandwidth_default_is_bit_identical_to_the_old_path():
     for g in model_gemms("llama-2-7b", "decode", 256, 1):
         s = tile_schedule(g, acc)
         old = step_schedule(s["compute_cycles"], s["load_bytes"], s["store_bytes"], acc.dram.bytes_per_cycle)
-        r = cycle_gemm(g, acc)
+        r = cycle_gemm(gemm_plan(g, acc), acc)
         assert (r["cycles"], r["fill_cycles"], r["stall_cycles"], r["drain_cycles"]) == (
             old.cycles, old.fill_cycles, old.stall_cycles, old.drain_cycles)
         moved = float(s["load_bytes"].sum()) + float(s["store_bytes"].sum())

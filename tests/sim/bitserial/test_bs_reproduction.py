@@ -4,7 +4,7 @@ accounting and within 10 % in the cycle-level model (the differences are listed 
 docs/bitserial.md)."""
 import pytest
 
-from mappers.bitserial.evaluate import headline, reproduction
+from experiments.reproductions.bitmod import headline, reproduction
 
 PAPER = {"speedup_vs_ant": 1.69, "speedup_vs_olive": 1.48}
 
