@@ -17,6 +17,7 @@ import pandas as pd
 from . import fpga, plots
 from .families import get_family
 from .pareto import WORKLOAD_COLUMNS
+from .paths import inside
 from .runner import load_results
 
 _PACKAGES = ("einspace", "numpy", "pandas", "pyarrow", "matplotlib", "pydantic", "pyyaml", "click", "rich",
@@ -68,7 +69,7 @@ def build_report(run: str, runs_dir: str | Path = "runs", reports_dir: str | Pat
     if len(points):
         points = fpga.add_columns(points, lambda pid: store.read_meta(pid)["point"]["params"])
     manifest = store.manifest()
-    out = Path(reports_dir) / run
+    out = inside(reports_dir, run, "run")
     fig_dir = out / "figures"
     out.mkdir(parents=True, exist_ok=True)
     objectives = list(exp.objectives)

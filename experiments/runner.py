@@ -20,6 +20,7 @@ from workloads.errors import SpecError
 from . import schema
 from .engines import make_engine
 from .families import get_family
+from .paths import inside, slugify
 from .space import Point, all_points
 from .store import RunStore, new_manifest
 from .worker import evaluate_chunk
@@ -129,7 +130,7 @@ class Evaluator:
 
 
 def _run_name(path: Path, exp) -> str:
-    stem = exp.name or path.stem
+    stem = exp.name or slugify(path.stem)
     return f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
@@ -146,7 +147,18 @@ def run_sweep(path: str | Path, *, jobs: int = 1, engine: str = "local", address
     if resume and run and resume != run:
         raise SpecError("give either --resume RUN or --run NAME, not both")
     name = resume or run or _run_name(path, exp)
-    store = RunStore(runs_dir / name)
+    store = RunStore(inside(runs_dir, name, "--resume" if resume else "--run"))
+    if not resume and store.exists():
+        raise SpecError(f"run {name!r} already exists in {runs_dir}; use --resume {name} or another --run")
+    with store.lock():
+        return _run_locked(path, exp, text, digest, store, resume, engine, jobs, address, progress, chunk_size,
+                           announce, t0)
+
+
+def _run_locked(path, exp, text, digest, store, resume, engine, jobs, address, progress, chunk_size, announce,
+                t0) -> RunInfo:
+    """The body of `run_sweep`, with the run folder locked."""
+    name = store.name
     if resume:
         manifest = store.manifest()
         if manifest["experiment_sha256"] != digest:
@@ -155,7 +167,7 @@ def run_sweep(path: str | Path, *, jobs: int = 1, engine: str = "local", address
         store.clean_temporaries()
     else:
         if store.exists():
-            raise SpecError(f"run {name!r} already exists in {runs_dir}; use --resume {name} or another --run")
+            raise SpecError(f"run {name!r} already exists in {store.root.parent}; use --resume {name} or another --run")
         manifest = new_manifest(name, str(path), digest, ",".join(exp.families()), exp.search.model_dump())
     _check_workloads(exp)
     points = all_points(exp) if exp.search.method in ("grid", "random") else None
@@ -193,7 +205,7 @@ def load_results(run: str, runs_dir: str | Path = "runs") -> tuple[pd.DataFrame,
     """The points table of a run with `feasible` and `pareto` columns derived from its experiment."""
     from .pareto import annotate
 
-    store = RunStore(Path(runs_dir) / run)
+    store = RunStore(inside(runs_dir, run, "run"))
     manifest = store.manifest()
     exp = schema.parse(yaml.safe_load(store.experiment_text()), manifest["experiment_file"])
     return annotate(store.points(), exp), exp, store

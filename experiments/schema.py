@@ -44,6 +44,7 @@ from workloads.errors import SpecError
 from workloads.lower import LM_HEAD, PHASES
 
 from .families import get_family, names as family_names
+from .paths import SLUG_RULE, is_slug
 
 OBJECTIVE_ALIASES = {"latency": "latency_s", "energy": "energy_j", "area": "area_mm2", "edp": "edp_js",
                      "throughput": "throughput_tokens_per_s", "power": "power_w"}
@@ -211,6 +212,13 @@ class Experiment(_Strict):
 
     _known_family = field_validator("family")(Architecture._known_family.__func__)
     _non_empty = field_validator("sweep")(Architecture._non_empty.__func__)
+
+    @field_validator("name")
+    @classmethod
+    def _slug_name(cls, name):
+        if name is not None and not is_slug(name):
+            raise ValueError(f"{name!r} is not a valid run name; allowed: {SLUG_RULE}")
+        return name
 
     @field_validator("reproduce")
     @classmethod

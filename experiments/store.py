@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+from filelock import FileLock, Timeout
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -41,6 +43,36 @@ class RunStore:
     @property
     def name(self) -> str:
         return self.root.name
+
+    @contextmanager
+    def lock(self):
+        """Hold the run folder for one process: a second `einspace sweep` on the same run (new or
+        resumed) exits 2 naming the holder instead of computing beside it."""
+        fresh = not self.root.exists()
+        self.root.mkdir(parents=True, exist_ok=True)
+        holder = self.root / ".lock.pid"
+        lock = FileLock(self.root / ".lock", timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            pid = holder.read_text().strip() if holder.exists() else "?"
+            raise SpecError(f"run {self.name!r} is being written by another einspace process (pid {pid}); "
+                            "wait for it or choose another --run") from None
+        try:
+            holder.write_text(str(os.getpid()))
+            yield self
+        finally:
+            holder.unlink(missing_ok=True)
+            lock.release()
+            if fresh and not self.exists():
+                self.remove_empty()
+
+    def remove_empty(self) -> None:
+        """Remove a run folder that never got its manifest (the run was refused before it started)."""
+        (self.root / ".lock").unlink(missing_ok=True)
+        for folder in (self.points_dir, self.root):
+            if folder.exists() and not any(folder.iterdir()):
+                folder.rmdir()
 
     def exists(self) -> bool:
         return (self.root / "manifest.json").exists()
