@@ -123,7 +123,15 @@ def task_table(points: pd.DataFrame) -> pd.DataFrame:
         scaled[f"energy_{comp}_pj"] = pts[f"energy_{comp}_j"] * 1e12 * pts["weight"]
     table = scaled.groupby(["model", "task", "accel", "mode"], sort=False, as_index=False).sum()
     table["energy_total_pj"] = table[[f"energy_{c}_pj" for c in energy.COMPONENTS]].sum(axis=1)
-    return table
+    return table.sort_values(["mode", "model", "task", "accel"], key=paper_order, kind="stable").reset_index(drop=True)
+
+
+def paper_order(column: pd.Series) -> pd.Series:
+    """Sort key: models, tasks and accelerators in the paper's order (others after them)."""
+    known = {"model": MODELS, "task": tuple(TASK_PHASES), "accel": ACCELS}.get(column.name)
+    if known is None:
+        return column
+    return column.map(lambda v: known.index(v) if v in known else len(known))
 
 
 def summarize(points: pd.DataFrame, out_dir: Path) -> dict[str, float]:
