@@ -1,8 +1,10 @@
 """`einspace`: the one command-line entry point.
 
 Each subcommand lives in its own module of this package and is registered in `_SUBCOMMANDS`.
-A user's mistake (`SpecError`, a click usage error) prints one line and exits with code 2;
-any other exception is a bug and keeps its traceback.
+A user's mistake (`SpecError`, a click usage error) prints one line and exits with code 2; an
+I/O failure (permissions, a full disk, a missing folder) prints one line and exits with code 1;
+any other exception is a bug: one line naming it, exit code 1, and the traceback only with
+`einspace --debug …`.
 """
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ _SUBCOMMANDS = {
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="show the traceback of an internal error")
+def cli(debug: bool) -> None:
     """einspace: Transformer workloads as Einsum cascades, mapped onto accelerator models."""
 
 
@@ -40,9 +43,11 @@ for _module, _attr in _SUBCOMMANDS.items():
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code (0 ok, 2 user error)."""
+    """Run the CLI; return the exit code (0 ok, 1 I/O failure or internal error, 2 user error)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in args[: next((i for i, a in enumerate(args) if not a.startswith("-")), len(args))]
     try:
-        cli.main(args=argv, prog_name="einspace", standalone_mode=False)
+        cli.main(args=args, prog_name="einspace", standalone_mode=False)
     except SpecError as err:
         click.echo(f"einspace: error: {err}", err=True)
         return 2
@@ -54,6 +59,19 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
+    except OSError as err:
+        if debug:
+            raise
+        where = f": {err.filename}" if getattr(err, "filename", None) else ""
+        click.echo(f"einspace: I/O error{where}: {err.strerror or err}", err=True)
+        return 1
+    except Exception as err:  # noqa: BLE001 - the last line of defence; --debug shows the traceback
+        if debug:
+            raise
+        text = str(err).splitlines()[0] if str(err) else ""
+        click.echo(f"einspace: internal error: {type(err).__name__}: {text} (rerun with einspace --debug "
+                   "for the traceback)", err=True)
+        return 1
     return 0
 
 
