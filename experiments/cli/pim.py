@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 
 from experiments import schema
-
-from sim.pim.reproduce import reproduce, write_outputs
+from experiments.reproductions.pim_gpt import reproduce, write_outputs
 from workloads import get_model
 from workloads.errors import SpecError
 

@@ -22,10 +22,13 @@ baseline, not confirmed from the paper text. The CPU is `sim.roofline`'s Xeon Pl
 """
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 
 from sim import roofline
 from sim.roofline import PRESETS, RooflineSpec
+from workloads import lower
 
 T4 = RooflineSpec(
     name="t4", peak_macs_per_s=65e12 / 2, vector_ops_per_s=8.1e12, buffer_bytes=4 * 2**20,
@@ -42,6 +45,9 @@ BASELINES: dict[str, RooflineSpec] = {"gpu": T4, "cpu": PRESETS["xeon-8380"]}
 # for both devices (on the CPU the same dispatch layers run, without the driver launch).
 DISPATCH_OVERHEAD_S: dict[str, float] = {"gpu": 5e-6, "cpu": 5e-6}
 DISPATCH_OVERHEAD_RANGE_S = (5e-6, 25e-6)
+
+# PIM-GPT (arXiv:2310.09385 v1 abstract): speedup over GPU 41-137x, over CPU 631-1074x.
+PAPER_SPEEDUP = {"gpu": (41.0, 137.0), "cpu": (631.0, 1074.0)}
 
 _NORM_PARTS = (".MU", ".XC", ".VAR", ".XN", ".XG", ".Y")
 
@@ -97,3 +103,57 @@ def implied_overhead_s(kernel_s: list[float], latency_s: float) -> float | None:
 def offchip_bytes_per_step(cascade, spec: RooflineSpec) -> float:
     """Off-chip bytes of one decode step on `spec` (the roofline's traffic rule)."""
     return float(roofline.offchip_bytes(cascade.table(), spec).sum())
+
+
+def roofline_decode(cascade, spec: RooflineSpec) -> dict[str, float]:
+    """Per-step latency and energy of the ideal roofline (`sim.roofline`, one kernel per Einsum)."""
+    res = roofline.simulate_cascade(cascade, spec)
+    return {"latency_s": res.latency_s, "energy_j": res.energy_j}
+
+
+def gpu_speedups(cascade, pim_latency_s: float) -> dict[str, float]:
+    """Speedups per decode step of a PIM run taking `pim_latency_s` over the T4 roofline and eager
+    baselines of the same cascade."""
+    gpu = BASELINES["gpu"]
+    return {"speedup_vs_gpu_roofline": roofline_decode(cascade, gpu)["latency_s"] / pim_latency_s,
+            "speedup_vs_gpu_eager": eager_decode(cascade, gpu, DISPATCH_OVERHEAD_S["gpu"])["latency_s"]
+            / pim_latency_s}
+
+
+def implied_baseline(cascade, spec, device: str, pim_latency_ms: float) -> dict:
+    """What the paper's speedup band implies about its `device` baseline, given our PIM latency:
+    the baseline's latency per token at both band ends, the per-kernel dispatch overhead at which
+    the eager model takes that long, and the effective DRAM bandwidth (our traffic per token over
+    that latency) a pure roofline would need. Explanatory only; no model parameter uses them."""
+    kernels = kernel_latencies_s(cascade, spec)
+    traffic = offchip_bytes_per_step(cascade, spec)
+    out = {}
+    for end, band in zip(("lo", "hi"), PAPER_SPEEDUP[device]):
+        lat_ms = pim_latency_ms * band
+        o = implied_overhead_s(kernels, lat_ms * 1e-3)
+        out[f"{device}_band_latency_ms_{end}"] = lat_ms
+        out[f"{device}_implied_overhead_us_{end}"] = None if o is None else o * 1e6
+        out[f"{device}_implied_bandwidth_gbps_{end}"] = traffic / (lat_ms * 1e-3) / 1e9
+    return out
+
+
+NOCACHE_POINTS = 5
+
+
+@functools.lru_cache(maxsize=2 * NOCACHE_POINTS)
+def _prefill(model: str, seq_len: int):
+    return lower(model, "prefill", seq_len=seq_len)
+
+
+def nocache_roofline_ms(model: str, tokens: int, spec) -> float:
+    """Mean roofline latency per token of a decode WITHOUT a KV cache (token t recomputes its
+    whole t-token context, as a prefill of length t), t = 1..tokens, by the trapezoid rule over
+    NOCACHE_POINTS evenly spaced lengths. A hypothesis for the paper's baselines, not a baseline
+    of ours."""
+    ts = sorted({max(1, round(1 + i * (tokens - 1) / (NOCACHE_POINTS - 1)))
+                 for i in range(NOCACHE_POINTS)})
+    lat = [roofline.simulate_cascade(_prefill(model, t), spec).latency_s * 1e3 for t in ts]
+    if len(ts) == 1:
+        return lat[0]
+    area = sum((ts[i + 1] - ts[i]) * (lat[i] + lat[i + 1]) / 2 for i in range(len(ts) - 1))
+    return area / (ts[-1] - ts[0])

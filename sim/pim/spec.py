@@ -35,10 +35,21 @@ class PimSystem:
     bank_read_pj_per_bit: float = 1.0   # assumption: in-bank column access without I/O
     act_pj_per_bank: float = 500.0      # assumption: one row activation + precharge of one bank
     io_pj_per_bit: float = 7.5      # GDDR6 device 7.5 pJ/bit (GDDR6.yaml, Micron)
+    # Run setting, not hardware: decode tokens simulated back to back as one command stream, the
+    # last attending over the cascade's whole cache (1: one token, the sweep's default).
+    decode_tokens: int = 1
+    name: str = "pim-gpt"
+    source: str = ("Wu, Wang, Lu, PIM-GPT, arXiv:2310.09385 / npj Unconv. Comput. 2024; SK hynix AiM, "
+                   "ISSCC 2022; assumptions marked per field (docs/pim.md)")
 
     @property
     def standard(self) -> DramStandard:
         return load_standard(self.standard_name)
+
+    @property
+    def clock_hz(self) -> float:
+        """The command clock every step is timed on (DRAM tCK; ASIC time is converted onto it)."""
+        return 1e12 / self.standard.tck_ps
 
     @property
     def row_elems(self) -> int:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
+BURST_BYTES = 32  # one burst of a x16 GDDR6 channel: 16 beats x 16 bits (BL16)
+
 
 @dataclass(frozen=True)
 class Tile:
@@ -85,3 +87,28 @@ class AsicStep:
     name: str
     cycles: int
     category: str = "asic"
+
+
+def signature_counts(signature: tuple[int, int, int]) -> dict[str, int]:
+    """Commands of one tile with `signature` = (segments, macs_per_segment, gb_bursts), REF aside."""
+    segments, macs, gb = signature
+    out = {"WR_GB": gb} if gb else {}
+    out["ACT_AB"] = 1
+    if segments:
+        out["MAC_AB"] = segments * macs
+        out["RD_MAC"] = segments
+    out["PRE_AB"] = 1
+    return out
+
+
+def step_counts(step: PimStep | PimRuns) -> dict[str, int]:
+    """Commands a PIM step issues over all its channels (REFs aside: they depend on the run)."""
+    if isinstance(step, PimRuns):
+        runs = [(sig, n) for channel in step.runs for sig, n in channel]
+    else:
+        runs = [(t.signature, 1) for channel in step.tiles for t in channel]
+    out: dict[str, int] = {}
+    for sig, n in runs:
+        for name, c in signature_counts(sig).items():
+            out[name] = out.get(name, 0) + n * c
+    return out

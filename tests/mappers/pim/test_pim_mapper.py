@@ -15,12 +15,13 @@ def test_assignment_and_mac_coverage(model):
     plan = map_decode(cascade)
     t = plan.table
     assert set(t[t.unit == "pim"].group) <= {"qkv", "proj", "mlp", "lm_head", "attention"}
+    assert set(t[t.unit == "link"].group) == {"kv_cache"}
     assert (t[t.unit == "asic"].group.isin(["norm", "residual", "embedding", "mlp", "attention",
                                              "qkv", "proj", "lm_head"])).all()
     assert t[t.unit == "pim"].macs.sum() == t[t.macs > 0].query("group != 'norm'").macs.sum()
-    kv = int(cascade.meta["kv_len"]) + 1
+    assert plan.kv_len == 128
     for row, step in zip(t[t.unit == "pim"].itertuples(),
-                         [s for s in plan.steps(kv) if hasattr(s, "tiles")]):
+                         [s for s in plan.steps(plan.kv_len) if hasattr(s, "tiles")]):
         lanes = sum(tl.segments * tl.macs_per_segment for ch in step.tiles for tl in ch) * 256
         assert lanes >= row.macs
 

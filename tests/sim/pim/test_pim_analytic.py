@@ -6,7 +6,6 @@ from mappers.pim import map_decode
 from sim.dram.spec import load_standard
 from sim.pim.analytic import AnalyticRunner, PimTiming, channel_runs, run_analytic
 from sim.pim.engine import breakdown_of, run_event, run_fast
-from sim.pim.reproduce import DecodeSteps, decode_runs
 from sim.pim.stream import AsicStep, PimRuns, PimStep, Tile
 from workloads import lower
 
@@ -62,12 +61,6 @@ def test_one_layer_matches_event_engine_directly():
     _same(run_analytic(STD, steps, PLAN.system.channels), ev)
 
 
-def test_decode_builder_equals_mapper_steps():
-    build = DecodeSteps(PLAN)
-    for kv in (1, 64, 300, 1024):
-        assert build(kv) == PLAN.steps(kv)
-
-
 def test_runs_steps_are_the_tile_steps_run_length_encoded():
     xl = map_decode(lower("gpt2-xl", "decode", seq_len=64))
     for plan, only in ((PLAN, None), (xl, tuple(range(40)) + (len(xl.table) - 1,))):
@@ -88,23 +81,6 @@ def test_runs_steps_time_like_tile_steps():
     _same(run_analytic(STD, runs, PLAN.system.channels), run_fast(STD, steps, PLAN.system.channels))
 
 
-def test_compact_decode_totals_equal_fast_path_on_concatenated_stream():
-    # detail=False: ASIC stretches summed, steps memoized; totals must not move
-    plan = map_decode(lower("gpt2", "decode", seq_len=16))
-    tokens = 5
-    ana = list(decode_runs(plan, tokens, "analytic", detail=False))
-    (fast,) = decode_runs(plan, tokens, "fast")
-    assert all(r.steps == [] for r in ana)
-    assert sum(r.cycles for r in ana) == fast.cycles
-    kinds = breakdown_of(fast.steps)
-    assert {k: sum(r.breakdown[k] for r in ana) for k in kinds} == kinds
-    total: dict[str, int] = {}
-    for r in ana:
-        for k, v in r.counts.items():
-            total[k] = total.get(k, 0) + v
-    assert total == fast.counts
-
-
 def test_long_runs_with_many_refreshes_match_fast_path():
     # runs of hundreds of identical tiles: each REF is placed in closed form (episode), on
     # channels of different lengths (two state classes), with and without a run boundary
@@ -122,20 +98,6 @@ def test_long_runs_with_many_refreshes_match_fast_path():
     whole = run_fast(STD, steps + steps, 3)
     assert first.cycles + again.cycles == whole.cycles
     assert _timings(first) + _timings(again) == _timings(whole)
-
-
-def test_continuous_decode_matches_fast_path_on_concatenated_stream():
-    plan = map_decode(lower("gpt2", "decode", seq_len=16))
-    tokens = 6
-    ana = list(decode_runs(plan, tokens, "analytic"))
-    (fast,) = decode_runs(plan, tokens, "fast")
-    assert sum(r.cycles for r in ana) == fast.cycles
-    assert _timings(fast) == [t for r in ana for t in _timings(r)]
-    total: dict[str, int] = {}
-    for r in ana:
-        for k, v in r.counts.items():
-            total[k] = total.get(k, 0) + v
-    assert total == fast.counts
 
 
 def test_runner_carries_state_like_one_long_stream():

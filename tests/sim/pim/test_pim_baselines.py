@@ -3,13 +3,15 @@ import pytest
 
 from sim import roofline
 from sim.pim.baselines import (
+    PAPER_SPEEDUP,
     T4,
     eager_decode,
+    implied_baseline,
     implied_overhead_s,
     kernel_latencies_s,
+    nocache_roofline_ms,
     offchip_bytes_per_step,
 )
-from sim.pim.reproduce import PAPER_SPEEDUP, implied_baseline, nocache_roofline_ms
 from workloads import lower
 
 CASCADE = lower("gpt2", "decode", seq_len=64)
