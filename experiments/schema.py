@@ -50,6 +50,10 @@ OBJECTIVE_ALIASES = {"latency": "latency_s", "energy": "energy_j", "area": "area
                      "throughput": "throughput_tokens_per_s", "power": "power_w"}
 
 
+MAX_AXIS_VALUES = 100_000  # values of one swept parameter (docs/limits.md)
+MAX_POINTS = 1_000_000  # design points of one experiment: designs x workloads (docs/limits.md)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -109,6 +113,9 @@ class RangeSpec(_Strict):
         lo, hi, step = self.range
         if step <= 0 or hi < lo:
             raise ValueError(f"range [lo, hi, step] needs lo <= hi and step > 0, got {list(self.range)}")
+        n = math.floor((hi - lo) / step + 1e-9) + 1
+        if n > MAX_AXIS_VALUES:
+            raise ValueError(f"range {list(self.range)} has {n:,} values; an axis has at most {MAX_AXIS_VALUES:,}")
         return self
 
     def values(self) -> list:
@@ -126,6 +133,8 @@ class LogRangeSpec(_Strict):
         lo, hi, n = self.logrange
         if lo <= 0 or hi < lo or n < 1:
             raise ValueError(f"logrange [lo, hi, n] needs 0 < lo <= hi and n >= 1, got {list(self.logrange)}")
+        if n > MAX_AXIS_VALUES:
+            raise ValueError(f"logrange {list(self.logrange)} has {n:,} values; an axis has at most {MAX_AXIS_VALUES:,}")
         return self
 
     def values(self) -> list:
@@ -311,10 +320,15 @@ def _dotted(loc: tuple) -> str:
 
 def first_error(err: ValidationError, root: type[BaseModel], prefix: tuple = ()) -> str:
     errors = err.errors()
-    # Prefer the error deepest in the document: union branches report shallow type mismatches too.
-    e = max(errors, key=lambda x: len(x["loc"])) if len({x["loc"][:1] for x in errors}) == 1 else errors[0]
-    loc = prefix + tuple(p for p in e["loc"] if p not in ("list[union[bool,int,float,str]]",
-                                                           "RangeSpec", "LogRangeSpec"))
+    # A union reports every branch: the branch whose own check failed (a value error) says most;
+    # otherwise prefer the error deepest in the document.
+    valued = [x for x in errors if x["type"] == "value_error"]
+    if valued:
+        e = valued[0]
+    else:
+        e = max(errors, key=lambda x: len(x["loc"])) if len({x["loc"][:1] for x in errors}) == 1 else errors[0]
+    loc = prefix + tuple(p for p in e["loc"] if p not in ("list[union[bool,int,float,str]]", "RangeSpec",
+                                                           "LogRangeSpec") and "function-after" not in str(p))
     path = _dotted(loc) or "(top level)"
     msg = e["msg"].removeprefix("Value error, ")
     if e["type"] == "extra_forbidden":
@@ -327,6 +341,23 @@ def first_error(err: ValidationError, root: type[BaseModel], prefix: tuple = ())
     return f"{path}: {msg}{more}"
 
 
+def planned_points(exp: Experiment) -> int:
+    """Design points the experiment asks for (grid: every design x workload; a search: its budget
+    x workloads), counted without expanding them."""
+    w = exp.workloads
+    n_workloads = len(w.models) * len(w.phases) * len(w.batch) * len(w.seq_len)
+    if exp.search.method != "grid":
+        return exp.search.budget * n_workloads
+    return sum(math.prod(len(v) for v in arch.axes().values()) for _, arch in exp.arches()) * n_workloads
+
+
+def check_size(exp: Experiment, source: str) -> None:
+    n = planned_points(exp)
+    if n > MAX_POINTS:
+        raise SpecError(f"{source}: sweep: {n:,} design points (designs x workloads); at most {MAX_POINTS:,} "
+                        "per experiment — split it or use search: random with a budget")
+
+
 def parse(data: Any, source: str = "<experiment>") -> Experiment:
     """Validate a loaded YAML document (including the family's parameters, objectives, mapping)."""
     if not isinstance(data, dict):
@@ -335,6 +366,7 @@ def parse(data: Any, source: str = "<experiment>") -> Experiment:
         exp = Experiment.model_validate(data)
     except ValidationError as err:
         raise SpecError(f"{source}: {first_error(err, Experiment)}") from None
+    check_size(exp, source)
     phases = set(exp.workloads.phases)
     for prefix, arch in exp.arches():
         _check_arch(source, arch, prefix, phases)

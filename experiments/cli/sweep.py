@@ -1,6 +1,7 @@
 """`einspace sweep FILE.yaml`: run or resume a design-space experiment."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -10,11 +11,27 @@ from experiments.reproductions import summarize
 from experiments.runner import run_sweep
 from experiments.schema import load
 from experiments.store import RunStore
+from workloads.errors import SpecError
+
+
+MAX_FORCED_JOBS = 256
+
+
+def check_jobs(jobs: int, forced: bool, engine: str) -> None:
+    """Local workers are bounded by the cores (a worker per core is the useful most), or by
+    MAX_FORCED_JOBS with --force-jobs; a dask/ray cluster sizes itself."""
+    cores = os.cpu_count() or 1
+    if engine == "local" and jobs > cores and not forced:
+        raise SpecError(f"--jobs {jobs}: more local workers than this machine's {cores} cores; "
+                        f"allowed: 1..{cores}, or --force-jobs for up to {MAX_FORCED_JOBS}")
+    if jobs > MAX_FORCED_JOBS:
+        raise SpecError(f"--jobs {jobs}: at most {MAX_FORCED_JOBS}")
 
 
 @click.command("sweep")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="parallel workers")
+@click.option("--force-jobs", is_flag=True, help=f"allow --jobs above the core count (up to {MAX_FORCED_JOBS})")
 @click.option("--engine", type=click.Choice(list(ENGINES)), default="local", show_default=True,
               help="local process pool, dask.distributed or ray (the last two: pip install -e '.[dist]')")
 @click.option("--address", default=None, help="scheduler address of an existing dask/ray cluster")
@@ -26,8 +43,9 @@ from experiments.store import RunStore
 @click.option("--report", "write_report", is_flag=True,
               help="write the report when the sweep ends; its path is the last line printed")
 @click.option("--reports-dir", type=click.Path(file_okay=False), default="reports", show_default=True)
-def sweep(file, jobs, engine, address, resume, run, runs_dir, chunk_size, quiet, write_report, reports_dir) -> None:
+def sweep(file, jobs, force_jobs, engine, address, resume, run, runs_dir, chunk_size, quiet, write_report, reports_dir) -> None:
     """Evaluate every design point of FILE (grid, random or NSGA-II search) into runs/RUN/."""
+    check_jobs(jobs, force_jobs, engine)
     report_path = lambda name: Path(reports_dir) / name / "index.html"  # noqa: E731
 
     def announce(name: str) -> None:

@@ -31,3 +31,13 @@ def test_an_internal_error_is_one_line_unless_debug(monkeypatch, capsys):
                    "for the traceback)\n")
     with pytest.raises(ZeroDivisionError):
         main(["--debug", *args])
+
+
+@pytest.mark.parametrize("args, message", [(["--jobs", "100000"], "more local workers than this machine's"),
+                                           (["--jobs", "100000", "--force-jobs"], "at most 256")])
+def test_jobs_are_bounded_before_any_worker_starts(tmp_path, capsys, args, message):
+    f = tmp_path / "e.yaml"
+    f.write_text("workloads: {models: [gpt2]}\nfamily: roofline\nsweep: {pes: [64]}\nobjectives: {latency_s: min}\n")
+    assert main(["sweep", str(f), "--runs-dir", str(tmp_path / "runs"), "--quiet", *args]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()

@@ -92,3 +92,19 @@ def test_an_unknown_reproduction_is_one_line():
            "objectives": {"latency_s": "min"}, "reproduce": "nope"}
     with pytest.raises(SpecError, match="reproduce: unknown reproduction 'nope'; allowed: fusemax"):
         parse(doc, "x.yaml")
+
+
+@pytest.mark.parametrize("sweep, message", [
+    ({"pes": {"range": [1, 1e12, 1]}}, "has 1,000,000,000,000 values; an axis has at most 100,000"),
+    ({"pes": {"logrange": [1, 1e6, 10**9]}}, "an axis has at most 100,000"),
+    ({"pes": {"range": [1, 90000, 1]}, "clock_mhz": {"range": [100, 1500, 100]}},
+     "sweep: 1,350,000 design points"),
+])
+def test_huge_grids_are_refused_before_expansion(sweep, message):
+    from experiments.schema import parse
+    from workloads.errors import SpecError
+
+    doc = {"workloads": {"models": ["gpt2"]}, "family": "roofline", "sweep": sweep,
+           "objectives": {"latency_s": "min"}}
+    with pytest.raises(SpecError, match=message):
+        parse(doc, "x.yaml")
