@@ -84,9 +84,15 @@ class RunStore:
 
     def manifest(self) -> dict:
         try:
-            return json.loads((self.root / "manifest.json").read_text())
+            manifest = json.loads((self.root / "manifest.json").read_text())
         except FileNotFoundError:
             raise SpecError(f"run {self.name!r} not found under {self.root.parent} (no manifest.json)") from None
+        except (ValueError, UnicodeDecodeError):
+            raise SpecError(f"{self.root / 'manifest.json'}: damaged (not JSON); the run cannot be resumed — "
+                            "start a new run") from None
+        if not isinstance(manifest, dict) or not {"experiment_sha256", "sessions"} <= set(manifest):
+            raise SpecError(f"{self.root / 'manifest.json'}: damaged (keys missing); start a new run")
+        return manifest
 
     def write_manifest(self, manifest: dict) -> None:
         _atomic_write_bytes(self.root / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode())
@@ -118,15 +124,45 @@ class RunStore:
         _atomic_write_bytes(self.points_dir / f"{point_id}.parquet", sink.getvalue().to_pybytes())
 
     def read_meta(self, point_id: str) -> dict:
-        schema = pq.read_schema(self.points_dir / f"{point_id}.parquet")
-        return json.loads(schema.metadata[_META_KEY])
+        return self._meta(self.points_dir / f"{point_id}.parquet")
+
+    def _meta(self, path: Path) -> dict:
+        """The point and metrics of one point file; a damaged file is one line naming it."""
+        try:
+            meta = json.loads(pq.read_schema(path).metadata[_META_KEY])
+            if not isinstance(meta["metrics"], dict) or not {"family", "mapping", "workload", "params"} <= set(meta["point"]):
+                raise KeyError("point")
+            return meta
+        except (pa.ArrowException, OSError, KeyError, TypeError, ValueError):
+            raise SpecError(f"{path}: damaged point file; `einspace results {self.name} --repair` moves it to "
+                            f"{self.name}/damaged/ and `einspace sweep … --resume {self.name}` recomputes it") from None
+
+    def damaged(self) -> list[Path]:
+        """Point files that cannot be read back."""
+        bad = []
+        for f in self._files():
+            try:
+                self._meta(f)
+                pq.read_table(f)
+            except (SpecError, pa.ArrowException, OSError):
+                bad.append(f)
+        return bad
+
+    def repair(self) -> list[Path]:
+        """Move damaged point files to `damaged/` (kept for inspection; a resume recomputes them)."""
+        bad = self.damaged()
+        if bad:
+            (self.root / "damaged").mkdir(exist_ok=True)
+        for f in bad:
+            os.replace(f, self.root / "damaged" / f.name)
+        return bad
 
     def points(self) -> pd.DataFrame:
         """One row per finished point: id, workload, parameters, metrics; sorted by point id.
         A parameter whose name is also a metric is kept as `param_<name>`."""
         records = []
         for f in self._files():
-            meta = json.loads(pq.read_schema(f).metadata[_META_KEY])
+            meta = self._meta(f)
             metrics = meta["metrics"]
             params = {(f"param_{k}" if k in metrics else k): v for k, v in meta["point"]["params"].items()}
             records.append({"point_id": f.stem, "family": meta["point"]["family"],
@@ -139,6 +175,8 @@ class RunStore:
         files = self._files()
         if not files:
             return pd.DataFrame()
+        for f in files:
+            self._meta(f)
         df = pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive").to_pandas()
         return df.sort_values(["point_id", "row"], kind="stable").reset_index(drop=True)
 

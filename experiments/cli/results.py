@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
+from experiments.paths import inside
 from experiments.runner import load_results
+from experiments.store import RunStore
 from workloads.errors import SpecError
 
 
@@ -16,9 +18,17 @@ from workloads.errors import SpecError
 @click.option("--columns", default=None, help="comma-separated columns to keep")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "parquet", "json"]), default="text",
               show_default=True)
+@click.option("--repair", is_flag=True, help="move damaged point files to RUN/damaged/ (a --resume recomputes them)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="file (default: stdout)")
-def results(run, runs_dir, query, einsums, columns, fmt, output) -> None:
+def results(run, runs_dir, query, einsums, columns, fmt, repair, output) -> None:
     """Print or export the results of RUN (sorted by point id)."""
+    if repair:
+        store = RunStore(inside(runs_dir, run, "run"))
+        store.manifest()
+        moved = store.repair()
+        click.echo(f"run {run}: {len(moved)} damaged point file(s) moved to {store.root / 'damaged'}"
+                   + (f"; recompute them with einspace sweep FILE --resume {run}" if moved else ""))
+        return
     points, _, store = load_results(run, runs_dir)
     df = points
     if einsums:

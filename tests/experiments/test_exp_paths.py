@@ -66,3 +66,31 @@ def test_a_second_writer_is_refused_and_a_refused_run_leaves_nothing(tmp_path, c
     assert not (runs / "r1").exists()
     assert main(["sweep", str(f), "--runs-dir", str(runs), "--run", "r1", "--quiet"]) == 0
     assert sorted(p.name for p in (runs / "r1").iterdir()) == [".lock", "experiment.yaml", "manifest.json", "points"]
+
+
+def test_a_damaged_point_file_is_named_and_repair_moves_it(tmp_path, capsys):
+    f = tmp_path / "e.yaml"
+    f.write_text(EXP)
+    runs = tmp_path / "runs"
+    assert main(["sweep", str(f), "--runs-dir", str(runs), "--run", "r", "--quiet"]) == 0
+    victim = sorted((runs / "r" / "points").iterdir())[0]
+    victim.write_bytes(b"PAR1 garbage")
+    capsys.readouterr()
+    assert main(["results", "r", "--runs-dir", str(runs)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and victim.name in err and "--repair" in err
+    assert main(["results", "r", "--runs-dir", str(runs), "--repair"]) == 0
+    assert (runs / "r" / "damaged" / victim.name).exists()
+    assert main(["sweep", str(f), "--runs-dir", str(runs), "--resume", "r", "--quiet"]) == 0
+    assert "1 points computed, 1 reused" in capsys.readouterr().out
+
+
+def test_a_damaged_manifest_is_one_line(tmp_path, capsys):
+    f = tmp_path / "e.yaml"
+    f.write_text(EXP)
+    runs = tmp_path / "runs"
+    assert main(["sweep", str(f), "--runs-dir", str(runs), "--run", "r", "--quiet"]) == 0
+    (runs / "r" / "manifest.json").write_text("{not json")
+    capsys.readouterr()
+    assert main(["results", "r", "--runs-dir", str(runs)]) == 2
+    assert "manifest.json: damaged (not JSON)" in capsys.readouterr().err
