@@ -5,11 +5,9 @@
   reduced stream -- the steps of ONE transformer layer of the same token -- scaled by the number of
   layers to a per-token figure, because the full token takes minutes on the event engine. The
   fast path is timed on the same reduced stream too, so the ratio of the two is measured.
-* `cached`: `sim.pim.cached.run_cached` (exact, step cache shared across tokens) on 8 consecutive
-  full GPT-2 XL tokens (kv 1000-1007), mean wall seconds per token.
 * `analytic`: `sim.pim.analytic` (proven equal to both engines) on the same full token, from an
   idle system and as the mean over tokens kv 1000-1007 carried in one runner; and the whole
-  1,024-token GPT-2 XL decode summed token by token (`sim.pim.reproduce.decode_totals`: step
+  1,024-token GPT-2 XL decode summed token by token (`experiments.reproductions.pim_gpt.decode_totals`: step
   building included, run-length steps, ASIC stretches summed, step memo; wall and CPU seconds --
   the CPU figure is the one less disturbed by other jobs on a shared machine).
 """
@@ -17,11 +15,10 @@ from __future__ import annotations
 
 import time
 
-from mappers.pim import map_decode
+from experiments.reproductions.pim_gpt import decode_totals, token_run
+from mappers.pim import DecodeSteps, map_decode
 from sim.pim.analytic import AnalyticRunner
-from sim.pim.cached import StepCache, run_cached
 from sim.pim.engine import run_event, run_fast
-from sim.pim.reproduce import DecodeSteps, decode_totals, token_run
 from workloads import lower
 
 
@@ -44,12 +41,6 @@ def run() -> list[dict]:
                      "value": dt, "unit": "s/layer"})
         rows.append({"benchmark": "pim_gpt2xl_token", "metric": f"wall_s_{name}_per_token_scaled",
                      "value": dt * plan.layers, "unit": "s/token (one layer x 48)"})
-    cache = StepCache()
-    t0 = time.perf_counter()
-    for kv in range(1000, 1008):
-        run_cached(std, plan.steps(kv), ch, cache)
-    rows.append({"benchmark": "pim_gpt2xl_token", "metric": "wall_s_cached_per_token",
-                 "value": (time.perf_counter() - t0) / 8, "unit": "s/token (mean of 8)"})
     t0 = time.perf_counter()
     AnalyticRunner(std, ch).run(steps)
     rows.append({"benchmark": "pim_gpt2xl_token", "metric": "wall_s_analytic_full_token",
