@@ -175,6 +175,24 @@ class ChannelController:
     # -- one decision --------------------------------------------------------------------------
     def step(self, cycle: int) -> int | None:
         """Serve cycle `cycle`; return the next cycle worth a step, or None when done."""
+        self.admit_arrivals(cycle)
+        if self.outstanding == 0:
+            return None
+        refresh, blocked_ranks, blocked_banks = self._refresh_candidate(cycle)
+        if refresh is not None and refresh[4] <= cycle:
+            self.issue_refresh(refresh, cycle)
+            return cycle + 1
+        wake = refresh[4] if refresh is not None else None
+        cmd, req, wake = self.pick_request(self.select_queue(), cycle, blocked_ranks,
+                                           blocked_banks, wake)
+        if req is not None:
+            self._issue(cmd, req.rank, req.bankgroup, req.bank, req.row, req.column, cycle, req)
+            return cycle + 1
+        return self.next_wake(cycle, wake)
+
+    def admit_arrivals(self, cycle: int) -> None:
+        """Move requests that have arrived by `cycle` into the read or write queue, in arrival
+        order, until the queue they need is full."""
         cfg = self.config
         pending, readq, writeq = self._pending, self._readq, self._writeq
         while pending and pending[0].arrival <= cycle:
@@ -186,26 +204,32 @@ class ChannelController:
             pending.popleft()
             req.enqueued = cycle
             queue.append(req)
-        if self.outstanding == 0:
-            return None
 
-        refresh, blocked_ranks, blocked_banks = self._refresh_candidate(cycle)
-        if refresh is not None and refresh[4] <= cycle:
-            self._issue(refresh[0], refresh[1], refresh[2], refresh[3], -1, -1, cycle, None)
-            return cycle + 1
+    def issue_refresh(self, refresh: tuple, cycle: int) -> None:
+        """Issue the pending refresh step (PREA/PRE to close banks, then REF or REFpb)."""
+        self._issue(refresh[0], refresh[1], refresh[2], refresh[3], -1, -1, cycle, None)
 
+    def select_queue(self) -> list[Request]:
+        """The queue to serve: writes drain from the high watermark (or when no read waits)
+        down to the low watermark, otherwise reads."""
+        readq, writeq = self._readq, self._writeq
         if self._write_mode:
             if not writeq or (len(writeq) <= self._low and readq):
                 self._write_mode = False
         elif len(writeq) >= self._high or (writeq and not readq):
             self._write_mode = True
-        queue = writeq if self._write_mode else readq
+        return writeq if self._write_mode else readq
 
+    def pick_request(self, queue: list[Request], cycle: int, blocked_ranks: list[int],
+                     blocked_banks: list[int], wake: int | None
+                     ) -> tuple[int | None, Request | None, int | None]:
+        """FR-FCFS: the oldest request whose next command (RD/WR on a row hit, else ACT or PRE)
+        can issue at `cycle`, row hits first; a row still demanded by the queue is not
+        precharged. Returns (command, request or None, earliest cycle another can issue)."""
         dev = self.device
         open_row = dev.open_row
         demanded = {(r.bank_flat, r.row) for r in queue}
-        first_ready = None
-        wake = refresh[4] if refresh is not None else None
+        ready_cmd = ready_req = None
         for req in queue:
             if blocked_ranks and req.rank in blocked_ranks:
                 continue
@@ -223,20 +247,20 @@ class ChannelController:
             at = dev.earliest(cmd, req.rank, req.bankgroup, req.bank)
             if at <= cycle:
                 if current == req.row:
-                    first_ready = (cmd, req)
-                    break
-                if first_ready is None:
-                    first_ready = (cmd, req)
+                    return cmd, req, wake
+                if ready_req is None:
+                    ready_cmd, ready_req = cmd, req
             elif wake is None or at < wake:
                 wake = at
-        if first_ready is not None:
-            cmd, req = first_ready
-            self._issue(cmd, req.rank, req.bankgroup, req.bank, req.row, req.column, cycle, req)
-            return cycle + 1
+        return ready_cmd, ready_req, wake
 
-        for rank, due in enumerate(self._ref_due):
+    def next_wake(self, cycle: int, wake: int | None) -> int:
+        """Next cycle worth a step when nothing issues now: the earliest of a command becoming
+        legal, a refresh falling due and the next request arriving."""
+        for due in self._ref_due:
             if due > cycle and (wake is None or due < wake):
                 wake = due
+        pending = self._pending
         if pending and pending[0].arrival > cycle:
             if wake is None or pending[0].arrival < wake:
                 wake = pending[0].arrival
