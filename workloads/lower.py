@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass
 from .attention import VARIANTS, add_attention
 from .errors import SpecError
 from .ir import Cascade, CascadeBuilder, offset, scale, unary
-from .models import ModelSpec, get_model
+from .models import GATED, ModelSpec, get_model
+from .window import kept_past, restrict_to_window
 
 PHASES = ("prefill", "decode")
 LM_HEAD = ("all", "last", "none")
@@ -89,10 +90,13 @@ def lower(
 class _Lowering:
     def __init__(self, m: ModelSpec, phase, batch, queries, past, attention, dt: Dtypes, n_layers, block, lm_head):
         self.m, self.phase, self.past, self.attention = m, phase, past, attention
+        # Cached positions a step reads: all of them, or the last window-1 under a sliding window.
+        self.kept = kept_past(m.sliding_window, past)
         self.dt, self.n_layers, self.block, self.lm_head = dt, n_layers, block, lm_head
         self.b = CascadeBuilder(f"{m.name}-{phase}", dtype=dt.activation)
         self.meta = dict(model=m.name, phase=phase, batch=batch, queries=queries, kv_len=past,
                          seq_len=past + queries, attention=attention, block=block, layers=n_layers,
+                         **({"kv_window": self.kept} if self.kept != past else {}),
                          dtypes=dict(weight=dt.weight, activation=dt.activation, kv=dt.kv),
                          spec=asdict(m))
         if m.n_heads % m.kv_heads:
@@ -100,7 +104,7 @@ class _Lowering:
         b = self.b
         b.rank("B", batch)
         b.rank("P", queries)
-        b.rank("M", past + queries)
+        b.rank("M", self.kept + queries)
         b.rank("D", m.d_model)
         b.rank("G", m.kv_heads)
         b.rank("J", m.n_heads // m.kv_heads)
@@ -132,14 +136,15 @@ class _Lowering:
         return f"{pre}Y"
 
     def linear(self, name: str, x: str, x_ranks: str, w_ranks: str, out_ranks: str, group: str, layer: int | None,
-               bias_ranks: str | None = None, dtype: str | None = None) -> str:
-        """out = x · W (+ bias): for name `L0.Q`, weight `L0.WQ`, bias `L0.bQ`, output `L0.Q`."""
+               bias_ranks: str | None = None, dtype: str | None = None, bias: str = "") -> str:
+        """out = x · W (+ bias): for name `L0.Q`, weight `L0.WQ`, bias `L0.bQ`, output `L0.Q`.
+        `bias` names the projection kind (qkv, out, mlp) whose bias flag applies."""
         b = self.b
         pre, short = name.rsplit(".", 1) if "." in name else ("", name)
         pre = f"{pre}." if pre else ""
         w = self.weight(f"{pre}W{short}", w_ranks)
         out = f"{pre}{short}"
-        raw = f"{out}_mm" if self.m.bias and bias_ranks else out
+        raw = f"{out}_mm" if bias and self.m.has_bias(bias) and bias_ranks else out
         b.einsum(raw, f"{raw}[{out_ranks}] = {x}[{x_ranks}] * {w}[{w_ranks}]", group=group, layer=layer, dtype=dtype)
         if raw != out:
             bias = self.weight(f"{pre}b{short}", bias_ranks)
@@ -172,14 +177,14 @@ class _Lowering:
         return f"{pre}R"
 
     def kv_cache(self, pre: str, new: str, dim: str, layer: int) -> str:
-        if self.past == 0:
+        if self.kept == 0:
             self.b.output(new)
             return new
         b = self.b
-        shape = (b.rank_sizes["B"], self.past, b.rank_sizes["G"], b.rank_sizes[dim])
+        shape = (b.rank_sizes["B"], self.kept, b.rank_sizes["G"], b.rank_sizes[dim])
         b.tensor(f"{pre}past", f"B,M,G,{dim}", shape=shape, dtype=self.dt.kv, role="kv_cache")
         b.tensor(f"{pre}cache", f"B,M,G,{dim}", dtype=self.dt.kv, role="kv_cache")
-        b.add(_append(f"{pre}cache", f"{pre}past", new, f"B,M,G,{dim}", "M", self.past, "kv_cache", layer))
+        b.add(_append(f"{pre}cache", f"{pre}past", new, f"B,M,G,{dim}", "M", self.kept, "kv_cache", layer))
         b.output(f"{pre}cache")
         return f"{pre}cache"
 
@@ -187,17 +192,20 @@ class _Lowering:
         b, m = self.b, self.m
         L = f"L{i}."
         y = self.norm(f"{L}N1.", x, i) if m.norm_position == "pre" else x
-        q = self.linear(f"{L}Q", y, "B,P,D", "D,G,J,E", "B,P,G,J,E", "qkv", i, "G,J,E")
-        k = self.linear(f"{L}K", y, "B,P,D", "D,G,E", "B,P,G,E", "qkv", i, "G,E", dtype=self.dt.kv)
-        v = self.linear(f"{L}V", y, "B,P,D", "D,G,F", "B,P,G,F", "qkv", i, "G,F", dtype=self.dt.kv)
+        q = self.linear(f"{L}Q", y, "B,P,D", "D,G,J,E", "B,P,G,J,E", "qkv", i, "G,J,E", bias="qkv")
+        k = self.linear(f"{L}K", y, "B,P,D", "D,G,E", "B,P,G,E", "qkv", i, "G,E", dtype=self.dt.kv, bias="qkv")
+        v = self.linear(f"{L}V", y, "B,P,D", "D,G,F", "B,P,G,F", "qkv", i, "G,F", dtype=self.dt.kv, bias="qkv")
         if m.position == "rope":
             q = self.rope(f"{L}Q", q, "G,J", i)
             k = self.rope(f"{L}K", k, "G", i)
         k = self.kv_cache(f"{L}K", k, "E", i)
         v = self.kv_cache(f"{L}V", v, "F", i)
+        first = len(b.einsums)
         av = add_attention(b, L, variant=self.attention, q=q, k=k, v=v, causal=m.causal,
-                           q_offset=self.past, block=self.block, layer=i)
-        o = self.linear(f"{L}O", av, "B,P,G,J,F", "G,J,F,D", "B,P,D", "proj", i, "D")
+                           q_offset=self.kept, block=self.block, layer=i)
+        if m.sliding_window is not None:
+            restrict_to_window(b, first, m.sliding_window, self.kept)
+        o = self.linear(f"{L}O", av, "B,P,G,J,F", "G,J,F,D", "B,P,D", "proj", i, "D", bias="out")
         mlp_in = y if m.parallel_block else None
         if not m.parallel_block:
             b.einsum(f"{L}X1", f"{L}X1[B,P,D] = {x}[B,P,D] + {o}[B,P,D]", group="residual", layer=i)
@@ -212,15 +220,15 @@ class _Lowering:
 
     def mlp(self, L: str, y: str, i: int) -> str:
         b, m = self.b, self.m
-        if m.activation == "swiglu":
-            g = self.linear(f"{L}G", y, "B,P,D", "D,C", "B,P,C", "mlp", i, "C")
-            u = self.linear(f"{L}U", y, "B,P,D", "D,C", "B,P,C", "mlp", i, "C")
-            b.einsum(f"{L}HS", f"{L}HS[B,P,C] = {g}[B,P,C]", pre=[unary("silu")], group="mlp", layer=i)
+        if m.gated:
+            g = self.linear(f"{L}G", y, "B,P,D", "D,C", "B,P,C", "mlp", i, "C", bias="mlp")
+            u = self.linear(f"{L}U", y, "B,P,D", "D,C", "B,P,C", "mlp", i, "C", bias="mlp")
+            b.einsum(f"{L}HS", f"{L}HS[B,P,C] = {g}[B,P,C]", pre=[unary(GATED[m.activation])], group="mlp", layer=i)
             b.einsum(f"{L}HM", f"{L}HM[B,P,C] = {L}HS[B,P,C] * {u}[B,P,C]", group="mlp", layer=i)
-            return self.linear(f"{L}D", f"{L}HM", "B,P,C", "C,D", "B,P,D", "mlp", i, "D")
-        h = self.linear(f"{L}1", y, "B,P,D", "D,C", "B,P,C", "mlp", i, "C")
+            return self.linear(f"{L}D", f"{L}HM", "B,P,C", "C,D", "B,P,D", "mlp", i, "D", bias="mlp")
+        h = self.linear(f"{L}1", y, "B,P,D", "D,C", "B,P,C", "mlp", i, "C", bias="mlp")
         b.einsum(f"{L}HA", f"{L}HA[B,P,C] = {h}[B,P,C]", pre=[unary(m.activation)], group="mlp", layer=i)
-        return self.linear(f"{L}2", f"{L}HA", "B,P,C", "C,D", "B,P,D", "mlp", i, "D")
+        return self.linear(f"{L}2", f"{L}HA", "B,P,C", "C,D", "B,P,D", "mlp", i, "D", bias="mlp")
 
     def embed(self) -> str:
         b, m = self.b, self.m
@@ -231,6 +239,9 @@ class _Lowering:
         wte = self.weight("WTE", "V,D")
         b.add(_gather("EMB.X", wte, "TOK", "B,P,D", "V"))
         x = "EMB.X"
+        if m.embed_scale != 1.0:
+            b.einsum("EMB.XS", "EMB.XS[B,P,D] = EMB.X[B,P,D]", post=[scale(m.embed_scale)], group="embedding")
+            x = "EMB.XS"
         if m.position == "learned":
             rows = m.max_positions + m.position_offset
             self.weight("WPE", "T,D", shape=(rows, m.d_model), lookup=True)

@@ -27,7 +27,7 @@ class ModelSpec:
     norm: str = "layernorm"  # layernorm | rmsnorm
     norm_eps: float = 1e-5
     norm_position: str = "pre"  # pre | post (BERT)
-    activation: str = "gelu_tanh"  # gelu | gelu_tanh | relu | swiglu
+    activation: str = "gelu_tanh"  # gelu | gelu_tanh | relu | swiglu | geglu | geglu_tanh (see GATED)
     position: str = "learned"  # learned | rope | none
     position_offset: int = 0  # OPT's learned positions start at index 2
     rope_theta: float = 10000.0
@@ -40,6 +40,18 @@ class ModelSpec:
     pooler: bool = False
     parallel_block: bool = False  # Phi-2/GPT-J: attention and MLP read the same normed input
     rotary_dim: int | None = None  # partial rotary (Phi-2): first rotary_dim dims of each head
+    # Bias per projection kind; None follows `bias` (Qwen2: qkv_bias only).
+    qkv_bias: bool | None = None
+    out_bias: bool | None = None
+    mlp_bias: bool | None = None
+    embed_scale: float = 1.0  # Gemma: token embeddings times sqrt(d_model)
+    # RoPE frequency scaling: none | linear | llama3 (Llama 3.1 `rope_scaling`), see inputs.rope_tables
+    rope_scaling: str = "none"
+    rope_factor: float = 1.0
+    rope_low_freq_factor: float = 1.0
+    rope_high_freq_factor: float = 4.0
+    rope_original_positions: int = 8192
+    sliding_window: int | None = None  # Mistral: a query attends to the last `sliding_window` keys
     published_params: int | None = None
     params_exact: bool = True  # False: published figure is nominal (rounded)
     source: str = ""
@@ -52,17 +64,29 @@ class ModelSpec:
     def causal(self) -> bool:
         return self.kind == "decoder"
 
+    @property
+    def gated(self) -> bool:
+        """Gated MLP (three matrices: gate, up, down)."""
+        return self.activation in GATED
+
+    def has_bias(self, which: str) -> bool:
+        """Bias of the `qkv`, `out` or `mlp` projections."""
+        value = {"qkv": self.qkv_bias, "out": self.out_bias, "mlp": self.mlp_bias}[which]
+        return self.bias if value is None else value
+
     def param_count(self) -> int:
         """Parameters implied by the hyper-parameters (embeddings, blocks, norms, head)."""
         d, h, e, f = self.d_model, self.n_heads, self.d_head, self.d_ff
         kv = self.kv_heads
         norm_params = 2 * d if self.norm == "layernorm" else d
         attn = d * h * e + 2 * d * kv * e + h * e * d
-        if self.bias:
-            attn += h * e + 2 * kv * e + d
-        mlp = (3 if self.activation == "swiglu" else 2) * d * f
-        if self.bias:
-            mlp += (2 * f if self.activation == "swiglu" else f) + d
+        if self.has_bias("qkv"):
+            attn += h * e + 2 * kv * e
+        if self.has_bias("out"):
+            attn += d
+        mlp = (3 if self.gated else 2) * d * f
+        if self.has_bias("mlp"):
+            mlp += (2 * f if self.gated else f) + d
         norms_per_block = 1 if self.parallel_block else 2
         block = attn + mlp + norms_per_block * norm_params
         total = self.n_layers * block
@@ -80,6 +104,9 @@ class ModelSpec:
             total += self.vocab_size * d + (self.vocab_size if self.lm_head_bias else 0)
         return total
 
+
+# Gated MLPs: activation -> the unary applied to the gate (silu for SwiGLU, GELU for GeGLU).
+GATED = {"swiglu": "silu", "geglu": "gelu", "geglu_tanh": "gelu_tanh"}
 
 _GPT2 = "Radford et al. 2019, GPT-2; hyper-parameters and exact count from the released checkpoint (openai-community/gpt2*)"
 _GPT3 = "Brown et al. 2020, GPT-3, Table 2.1 (n_layers, d_model, n_heads, d_head; n_ctx 2048; nominal n_params)"
@@ -165,13 +192,22 @@ ALIASES = {"gpt2-small": "gpt2", "gpt2-s": "gpt2", "llama2-7b": "llama-2-7b", "l
 
 
 def get_model(name: str | ModelSpec) -> ModelSpec:
+    """A zoo name, or a Hugging Face model: a config.json path, a checkpoint folder, or a model
+    id in the local Hugging Face cache (see `workloads.hf_config.resolve`; never the network)."""
     if isinstance(name, ModelSpec):
         return name
+    if not isinstance(name, str):
+        raise SpecError(f"model must be a name or a path; got {name!r}")
     key = ALIASES.get(name.lower(), name.lower())
-    try:
+    if key in MODELS:
         return MODELS[key]
-    except KeyError:
-        raise SpecError(f"unknown model {name!r}; allowed: {', '.join(MODELS)}") from None
+    from .hf_config import resolve
+
+    spec = resolve(name)
+    if spec is None:
+        raise SpecError(f"unknown model {name!r}; allowed: {', '.join(MODELS)}, a config.json path, "
+                        f"a checkpoint folder or a model id in the local Hugging Face cache")
+    return spec
 
 
 def with_layers(model: ModelSpec, n_layers: int) -> ModelSpec:

@@ -1,0 +1,266 @@
+"""Hugging Face `config.json` -> `ModelSpec`, offline.
+
+`resolve(source)` accepts a `config.json` path, a checkpoint folder holding one, or a model id
+(`ORG/NAME`) found in the local Hugging Face cache (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else
+`~/.cache/huggingface/hub`: `models--ORG--NAME/snapshots/<revision>/config.json`); it never uses
+the network. `spec_from_config(cfg, name)` maps the fields of one architecture family
+(`model_type`) to a `ModelSpec`. The field names and their defaults are those of the
+`transformers` configuration classes (GPT2Config, OPTConfig, LlamaConfig, MistralConfig,
+Qwen2Config, PhiConfig, Phi3Config, GemmaConfig, BertConfig); a field whose value the lowering
+cannot represent raises `SpecError` naming the key, the value and what is allowed.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+from .errors import SpecError
+from .models import ModelSpec
+
+
+class _Config:
+    """Reads fields of one config with errors that name the file, the key and what is allowed."""
+
+    def __init__(self, cfg: dict, where: str) -> None:
+        self.cfg, self.where = cfg, where
+        self.model_type = cfg.get("model_type")
+
+    def need(self, key: str, *alternatives: str):
+        for k in (key, *alternatives):
+            if self.cfg.get(k) is not None:
+                return self.cfg[k]
+        raise SpecError(f"{self.where}: model_type {self.model_type!r} needs {key!r}, which is missing")
+
+    def get(self, key: str, default=None):
+        value = self.cfg.get(key)
+        return default if value is None else value
+
+    def allow(self, key: str, allowed, default=None):
+        """The value of `key` (or `default`), which must be one of `allowed`."""
+        value = self.cfg.get(key, default)
+        if value not in allowed:
+            shown = ", ".join(repr(a) for a in allowed)
+            raise SpecError(f"{self.where}: {key} = {value!r} is not supported for model_type "
+                            f"{self.model_type!r}; allowed: {shown}")
+        return value
+
+    def activation(self, key: str, table: dict[str, str], default: str) -> str:
+        return table[self.allow(key, tuple(table), default)]
+
+    def integer(self, key: str, *alternatives: str) -> int:
+        value = self.need(key, *alternatives)
+        if not isinstance(value, int) or value < 1:
+            raise SpecError(f"{self.where}: {key} = {value!r}; must be a positive integer")
+        return value
+
+
+_GELU = {"gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh", "gelu_fast": "gelu_tanh",
+         "gelu": "gelu", "relu": "relu"}
+_SILU = {"silu": "swiglu", "swish": "swiglu"}
+
+
+def _common(c: _Config, heads_key: str = "num_attention_heads") -> dict:
+    d, h = c.integer("hidden_size"), c.integer(heads_key)
+    head_dim = c.get("head_dim", d // h)
+    if d % h and c.get("head_dim") is None:
+        raise SpecError(f"{c.where}: hidden_size {d} is not divisible by {heads_key} {h}; give head_dim")
+    return dict(n_layers=c.integer("num_hidden_layers"), d_model=d, n_heads=h, d_head=head_dim,
+                d_ff=c.integer("intermediate_size"), vocab_size=c.integer("vocab_size"),
+                max_positions=c.integer("max_position_embeddings"))
+
+
+def _rope(c: _Config) -> dict:
+    """rope_theta and rope_scaling (none, linear, llama3)."""
+    out = dict(position="rope", rope_theta=float(c.get("rope_theta", 10000.0)))
+    scaling = c.cfg.get("rope_scaling")
+    if scaling is None:
+        return out
+    kind = scaling.get("rope_type", scaling.get("type"))
+    if kind not in ("linear", "llama3", "default"):
+        raise SpecError(f"{c.where}: rope_scaling.rope_type = {kind!r} is not supported; "
+                        f"allowed: 'linear', 'llama3' (or no rope_scaling)")
+    if kind == "default":
+        return out
+    out.update(rope_scaling=kind, rope_factor=float(scaling["factor"]))
+    if kind == "llama3":
+        out.update(rope_low_freq_factor=float(scaling.get("low_freq_factor", 1.0)),
+                   rope_high_freq_factor=float(scaling.get("high_freq_factor", 4.0)),
+                   rope_original_positions=int(scaling.get("original_max_position_embeddings", 8192)))
+    return out
+
+
+def _gpt2(c: _Config) -> dict:
+    c.allow("scale_attn_weights", (True,), True)
+    c.allow("scale_attn_by_inverse_layer_idx", (False,), False)
+    d = c.integer("n_embd")
+    h = c.integer("n_head")
+    return dict(family="gpt2", n_layers=c.integer("n_layer"), d_model=d, n_heads=h, d_head=d // h,
+                d_ff=c.get("n_inner", 4 * d), vocab_size=c.integer("vocab_size"),
+                max_positions=c.integer("n_positions"), norm_eps=float(c.get("layer_norm_epsilon", 1e-5)),
+                activation=c.activation("activation_function", _GELU, "gelu_new"),
+                tied_embeddings=bool(c.get("tie_word_embeddings", True)))
+
+
+def _opt(c: _Config) -> dict:
+    c.allow("do_layer_norm_before", (True,), True)
+    c.allow("layer_norm_elementwise_affine", (True,), True)
+    d = c.integer("hidden_size")
+    c.allow("word_embed_proj_dim", (d, None), d)
+    out = _common(_Config({**c.cfg, "intermediate_size": c.need("ffn_dim")}, c.where))
+    return dict(out, family="opt", position_offset=2, bias=bool(c.get("enable_bias", True)),
+                activation=c.activation("activation_function", _GELU, "relu"),
+                tied_embeddings=bool(c.get("tie_word_embeddings", True)))
+
+
+def _llama(c: _Config) -> dict:
+    """LLaMA 1/2/3 (incl. Llama 3.1 rope_scaling), Mistral (sliding window), Qwen2 (q/k/v bias)."""
+    out = _common(c)
+    kind = c.model_type
+    attention_bias = bool(c.get("attention_bias", False)) if kind == "llama" else False
+    out.update(family=kind, n_kv_heads=c.get("num_key_value_heads", out["n_heads"]), norm="rmsnorm",
+               norm_eps=float(c.get("rms_norm_eps", 1e-6)), activation=c.activation("hidden_act", _SILU, "silu"),
+               bias=False, qkv_bias=True if kind == "qwen2" else attention_bias, out_bias=attention_bias,
+               mlp_bias=bool(c.get("mlp_bias", False)) if kind == "llama" else False,
+               tied_embeddings=bool(c.get("tie_word_embeddings", False)), **_rope(c))
+    if kind == "mistral":
+        # MistralConfig's default sliding_window is 4096 (Mistral 7B v0.1); v0.2 on set null.
+        window = c.cfg.get("sliding_window", 4096)
+        out["sliding_window"] = None if window is None or window >= out["max_positions"] else int(window)
+    if kind == "qwen2":
+        c.allow("use_sliding_window", (False,), False)
+    return out
+
+
+def _phi(c: _Config) -> dict:
+    """Phi-1, Phi-1.5, Phi-2: parallel attention/MLP block, partial rotary, LM head with bias."""
+    c.allow("qk_layernorm", (False,), False)
+    out = _common(c)
+    partial = float(c.get("partial_rotary_factor", 0.5))
+    out.update(family="phi", n_kv_heads=c.get("num_key_value_heads", out["n_heads"]),
+               norm_eps=float(c.get("layer_norm_eps", 1e-5)), rotary_dim=int(partial * out["d_head"]),
+               activation=c.activation("hidden_act", _GELU, "gelu_new"), parallel_block=True,
+               tied_embeddings=bool(c.get("tie_word_embeddings", False)), lm_head_bias=True, **_rope(c))
+    return out
+
+
+def _phi3(c: _Config) -> dict:
+    """Phi-3 (mini/medium 4k): LLaMA-like with fused qkv_proj/gate_up_proj and a sliding window."""
+    out = _common(c)
+    partial = float(c.get("partial_rotary_factor", 1.0))
+    window = c.get("sliding_window")
+    out.update(family="phi3", n_kv_heads=c.get("num_key_value_heads", out["n_heads"]), norm="rmsnorm",
+               norm_eps=float(c.get("rms_norm_eps", 1e-5)), activation=c.activation("hidden_act", _SILU, "silu"),
+               bias=False, tied_embeddings=bool(c.get("tie_word_embeddings", False)),
+               rotary_dim=None if partial == 1.0 else int(partial * out["d_head"]),
+               sliding_window=None if window is None or window >= out["max_positions"] else int(window), **_rope(c))
+    return out
+
+
+def _gemma(c: _Config) -> dict:
+    """Gemma 1: GeGLU, head_dim independent of hidden/heads, sqrt(d)-scaled embeddings, tied head.
+    GemmaConfig's hidden_activation defaults to gelu_pytorch_tanh (the `hidden_act` field is not read)."""
+    out = _common(c)
+    act = c.activation("hidden_activation", {"gelu_pytorch_tanh": "geglu_tanh", "gelu_new": "geglu_tanh",
+                                             "gelu": "geglu"}, "gelu_pytorch_tanh")
+    out.update(family="gemma", n_kv_heads=c.get("num_key_value_heads", out["n_heads"]), norm="rmsnorm",
+               norm_eps=float(c.get("rms_norm_eps", 1e-6)), activation=act, bias=False,
+               qkv_bias=bool(c.get("attention_bias", False)), out_bias=bool(c.get("attention_bias", False)),
+               tied_embeddings=bool(c.get("tie_word_embeddings", True)),
+               embed_scale=math.sqrt(out["d_model"]), **_rope(c))
+    return out
+
+
+def _bert(c: _Config) -> dict:
+    c.allow("position_embedding_type", ("absolute",), "absolute")
+    out = _common(c)
+    out.update(family="bert", kind="encoder", norm_eps=float(c.get("layer_norm_eps", 1e-12)),
+               norm_position="post", activation=c.activation("hidden_act", _GELU, "gelu"),
+               token_types=c.get("type_vocab_size", 2), embed_norm=True, final_norm=False, pooler=True)
+    return out
+
+
+FAMILIES = {"gpt2": _gpt2, "opt": _opt, "llama": _llama, "mistral": _llama, "qwen2": _llama,
+            "phi": _phi, "phi3": _phi3, "gemma": _gemma, "bert": _bert}
+
+
+def spec_from_config(cfg: dict, name: str, where: str = "config.json") -> ModelSpec:
+    """The ModelSpec of a Hugging Face config (a dict as read from config.json)."""
+    if not isinstance(cfg, dict):
+        raise SpecError(f"{where}: a config must be a JSON object; got {type(cfg).__name__}")
+    c = _Config(cfg, where)
+    builder = FAMILIES.get(c.model_type)
+    if builder is None:
+        raise SpecError(f"{where}: model_type = {c.model_type!r} is not supported; allowed: "
+                        f"{', '.join(FAMILIES)}")
+    fields = builder(c)
+    if fields["n_heads"] % (fields.get("n_kv_heads") or fields["n_heads"]):
+        raise SpecError(f"{where}: num_attention_heads {fields['n_heads']} is not a multiple of "
+                        f"num_key_value_heads {fields['n_kv_heads']}")
+    return ModelSpec(name=name, source=f"Hugging Face config {where}", **fields)
+
+
+def load_config(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except OSError as err:
+        raise SpecError(f"cannot read {path}: {err.strerror}") from None
+    except json.JSONDecodeError as err:
+        raise SpecError(f"{path}: not valid JSON ({err.msg}, line {err.lineno})") from None
+
+
+def hub_cache() -> Path:
+    """The local Hugging Face hub cache folder (the environment variables huggingface_hub reads)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "huggingface" / "hub"
+
+
+def cached_snapshot(model_id: str) -> Path | None:
+    """The snapshot folder of `ORG/NAME` in the local cache (the `refs/main` one if recorded)."""
+    if model_id.count("/") != 1 or model_id.startswith((".", "/")):
+        return None
+    repo = hub_cache() / ("models--" + model_id.replace("/", "--"))
+    ref = repo / "refs" / "main"
+    if ref.is_file():
+        snap = repo / "snapshots" / ref.read_text().strip()
+        if (snap / "config.json").is_file():
+            return snap
+    found = sorted((p.parent for p in repo.glob("snapshots/*/config.json")), key=lambda p: p.stat().st_mtime)
+    return found[-1] if found else None
+
+
+def config_path(source: str | Path) -> Path | None:
+    """config.json of a path or cached model id; None when `source` names neither."""
+    path = Path(source).expanduser()
+    if path.is_file():
+        return path
+    if path.is_dir():
+        if (path / "config.json").is_file():
+            return path / "config.json"
+        raise SpecError(f"{source}: folder has no config.json")
+    snap = cached_snapshot(str(source))
+    return snap / "config.json" if snap else None
+
+
+def resolve(source: str | Path) -> ModelSpec | None:
+    """The ModelSpec of a config path, checkpoint folder or cached model id; None if none matches."""
+    path = config_path(source)
+    if path is None:
+        return None
+    name = str(source) if cached_snapshot(str(source)) and not Path(source).exists() else _name(path)
+    return spec_from_config(load_config(path), name=name, where=str(path))
+
+
+def _name(path: Path) -> str:
+    if path.name != "config.json":
+        return path.stem
+    parent = path.parent
+    if parent.parent.name == "snapshots" and parent.parent.parent.name.startswith("models--"):
+        return parent.parent.parent.name[len("models--"):].replace("--", "/")
+    return parent.name or "model"
