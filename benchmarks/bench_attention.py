@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from mappers.attention import AttentionLayer, search, search_design
-from sim.attention_array.reproduce import fa2_bound_table
+from experiments.reproductions.fusemax import fa2_bound_table
 
 
 def run() -> list[dict]:

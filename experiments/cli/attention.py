@@ -10,7 +10,7 @@ from workloads.errors import SpecError
 
 
 def _paper_report(model, seq_len, design, batch, fmt):
-    from sim.attention_array.paper import paper_model
+    from experiments.reproductions.fusemax_layers import paper_model
     r = paper_model(design, model, seq_len, batch=batch)
     row = {"model": model, "seq_len": seq_len, "design": design, "batch": batch, "mode": "paper",
            "cycles": r.cycles, "seconds": r.seconds, "energy_pj": r.energy_pj,
@@ -27,10 +27,12 @@ def _paper_report(model, seq_len, design, batch, fmt):
 
 
 def _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode="cycle", causal=False):
-    from sim.attention_array import FUSEMAX, simulate_model
+    from experiments.reproductions.fusemax_layers import simulate_model
+    from sim.attention_array import DESIGNS as ARRAY_DESIGNS
+    from sim.attention_array import FUSEMAX
     from workloads.models import get_model
     get_model(model)
-    if design not in ("unfused", "flat", "flashattention2", "fusemax"):
+    if design not in ARRAY_DESIGNS:
         raise SpecError(f"--model runs the array model, which has no design {design!r}")
     if mode == "paper":
         if causal:
@@ -96,7 +98,7 @@ def attention(model, seq_len, head_dim, heads, kv_heads, batch, bytes_per_elemen
     --mode paper follows the FuseMax artifact's accounting). With --reproduce DIR, run FuseMax's
     evaluation grid and write results_<mode>.csv, summary_<mode>.yaml and plots_<mode>/."""
     if reproduce_dir is not None:
-        from sim.attention_array.reproduce import format_summary, load_grid, reproduce
+        from experiments.reproductions.fusemax import format_summary, load_grid, reproduce
         for line in format_summary(reproduce(load_grid(grid), reproduce_dir, mode)):
             click.echo(f"[{mode}] {line}")
         return

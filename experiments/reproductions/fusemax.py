@@ -2,10 +2,11 @@
 to end, arithmetic means over workloads × sequence lengths (as the artifact's figure notebook
 averages; geometric means are reported beside them); CSV and plots.
 
-``mode="paper"`` uses ``paper.py`` (the artifact's accounting; unfused, FLAT and FuseMax),
-``mode="cycle"`` the cycle-level ``model.py``.
+``mode="paper"`` uses the artifact's accounting (``sim.attention_array.paper``; unfused, FLAT and
+FuseMax), ``mode="cycle"`` the cycle-level model; each point is one layer through the attention
+family's code path (``fusemax_layers``: ``mappers.attention.map`` then ``sim.attention_array``).
 Run: ``einspace attention --reproduce reports/fusemax --mode paper`` or
-``.venv/bin/python -m sim.attention_array.reproduce experiments/fusemax.yaml reports/fusemax [paper|cycle]``.
+``.venv/bin/python -m experiments.reproductions.fusemax experiments/fusemax.yaml reports/fusemax [paper|cycle]``.
 """
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from pathlib import Path
 
 import yaml
 
+from experiments.reproductions.fusemax_layers import layer_for, paper_model, simulate_model
 from mappers.attention import AttentionLayer, search_design, traffic_bound
 from sim.attention_array.arch import FUSEMAX
-from sim.attention_array.model import layer_for, simulate_model
-from sim.attention_array.paper import PAPER_DESIGNS, paper_model
+from sim.attention_array.dataflows import PAPER_DESIGNS
 from workloads.errors import SpecError
 
 

@@ -1,4 +1,4 @@
-"""One attention layer, described by its own small spec (independent of the workload IR).
+"""One attention layer: the shape the loop nests, traffic counters and bounds work on.
 
 Models one multi-head (optionally grouped-query, GQA) attention layer: per (batch, query head),
 S = Q·Kᵀ (n_q × n_kv, inner rank head_dim), softmax over the kv rank, O = P·V. The query heads
@@ -6,7 +6,9 @@ are split into ``kv_heads`` groups that share one K and one V. With ``causal`` s
 attends to key rows j ≤ i + (n_kv − n_q) (bottom-right aligned mask, the FlashAttention ≥ 2.1
 convention, so a decode step with n_q = 1 sees every key).
 
-The integration with ``workloads`` lowering is a thin adapter producing this spec.
+For a lowered model the shape is read from the cascade's QK and AV Einsums
+(``mappers.attention.cascade.attention_shapes``, then ``array.layer_of``); the spec can also be
+written by hand for studies of one layer (``einspace attention --seq-len …``).
 """
 from __future__ import annotations
 

@@ -37,9 +37,13 @@ What is modeled (artifact file for each rule)
   1D array at FLAT's four steps per score; AV on the 2D array reading A and V and writing O. Off
   chip: 2 B per score each way for S and for A plus Q, K, V, O once — 8 B per score, which
   equals ``attn-unfused.csv`` at every point. Energy as FLAT's (same softmax unit) plus the traffic.
-* End to end (one layer): attention plus the linear layers (QKV, output projection, FFN) at
-  MACs / 2D PEs cycles, or the compulsory weight and activation traffic at 400 GiB/s if slower,
-  as the artifact's ``end2end-*.csv`` latencies are.
+* End to end (one layer): attention plus the linear layers at MACs / 2D PEs cycles, or the
+  compulsory weight and activation traffic at 400 GiB/s if slower, as the artifact's
+  ``end2end-*.csv`` latencies are (``paper_linear``). The MACs and bytes are the cascade's (its
+  non-attention Einsums that read a weight: QKV, output projection, FFN or SwiGLU MLP), so GQA and
+  gated MLPs count what they compute; for the artifact's encoders this is its 4d² + 2d·ff per token.
+* Shapes come from the cascade (``plan.AttentionShape``); paper mode ignores the causal mask (the
+  artifact models bidirectional attention only).
 """
 from __future__ import annotations
 
@@ -48,10 +52,9 @@ from dataclasses import dataclass
 
 from sim.attention_array.arch import (FLAT_BUFFER_BYTES, FLAT_SPILL_ROW_BLOCK, FUSEMAX, ArraySpec,
                                       EnergyTable, load_energy_table)
+from sim.attention_array.plan import AttentionShape
 from workloads.errors import SpecError
-from workloads.models import get_model
 
-PAPER_DESIGNS = ("unfused", "flat", "fusemax")
 # Pipelined exponential unit of FLAT's 1D array (outputs-1d-flat/ERT_summary_verbose.yaml).
 FLAT_EXP_PJ = 94.6475
 # FuseMax's exp as 6 MACs + 1 add (src/accel/proposal.py compute_cost of SLN and PRM).
@@ -63,7 +66,6 @@ class PaperResult:
     """Latency, energy and traffic of one attention layer (all heads, whole batch) in paper mode."""
 
     design: str
-    model: str
     seq_len: int
     batch: int
     cycles: float
@@ -98,6 +100,20 @@ class PaperResult:
         return self.energy_pj + self.linear_energy_pj
 
 
+@dataclass(frozen=True)
+class PaperCost:
+    """What one design's accounting returns: cycles per Einsum, compute cycles (its waterfall),
+    2D and 1D busy cycles, off-chip bytes and compute energy (pJ, traffic not included)."""
+
+    per_einsum: dict
+    compute: float
+    cycles_2d: float
+    cycles_1d: float
+    traffic: float
+    energy_pj: float
+    memory_overlaps: bool = True
+
+
 def _divisors_desc(n: int) -> list[int]:
     small = [i for i in range(1, math.isqrt(n) + 1) if n % i == 0]
     return sorted(set(small + [n // i for i in small]), reverse=True)
@@ -115,7 +131,73 @@ def fusemax_row_blocks(seq_len: int, e: int, f: int, arch: ArraySpec) -> int:
     return next(d for d in _divisors_desc(blocks) if d <= limit)
 
 
-def _check(design: str, seq_len: int, arch: ArraySpec) -> None:
+def fusemax_paper(shape: AttentionShape, arch: ArraySpec, pj: dict, flat_buffer_bytes: int) -> PaperCost:
+    """FuseMax (``proposal.py``): the waterfall of its 2D and 1D Einsums; K/V re-read per P1 blocks."""
+    e = f = shape.head_dim
+    inst, n = shape.instances, shape.n_q
+    pairs = inst * n * n
+    pes, width = arch.pes_2d, arch.width_1d
+    rows_blocks = pairs / arch.cols_2d
+    c = {"QK": e * pairs / pes, "LM": pairs / pes, "SLN": 7 * pairs / pes, "SLD": pairs / pes,
+         "SLNV": f * pairs / pes, "RM": rows_blocks / width, "PRM": 7 * rows_blocks / width,
+         "SPD": rows_blocks / width, "RD": rows_blocks / width,
+         "SPNV": f * rows_blocks / width, "RNV": f * rows_blocks / width,
+         "AV": inst * n * f / width}
+    comp = (max(c["QK"] + c["LM"], c["RD"] + c["RNV"] + c["AV"]) + c["RM"]
+            + max(c["SLN"] + c["SLD"], c["PRM"] + c["SPD"]) + max(c["SLNV"], c["SPNV"]))
+    two_d = sum(c[k] for k in ("QK", "LM", "SLN", "SLD", "SLNV"))
+    one_d = sum(c[k] for k in ("RM", "PRM", "SPD", "RD", "SPNV", "RNV", "AV"))
+    passes = n // (fusemax_row_blocks(n, e, f, arch) * arch.rows_2d)
+    traffic = inst * n * arch.bytes_per_element * (e + f + passes * (e + f))
+    macs = pairs * (e + f + 6) + rows_blocks * (6 + 1 + f)
+    adds = pairs * 2 + rows_blocks * (1 + 1 + f)
+    e_pj = (macs * pj["mac"] + adds * pj["add"] + pairs * pj["max"] + rows_blocks * pj["max"]
+            + inst * n * f * pj["div"])
+    return PaperCost(c, comp, two_d, one_d, traffic, e_pj)
+
+
+def _softmax_3pass(shape: AttentionShape, arch: ArraySpec, pj: dict) -> tuple[dict, float, float, float]:
+    """QK and AV on the 2D array, M, SN, SD, A one step per score on the 1D array; compute energy
+    with FLAT's pipelined exp unit."""
+    e = f = shape.head_dim
+    pairs = shape.instances * shape.n_q * shape.n_q
+    pes, width = arch.pes_2d, arch.width_1d
+    c = {"QK": e * pairs / pes, "AV": f * pairs / pes, "M": pairs / width,
+         "SN": pairs / width, "SD": pairs / width, "A": pairs / width}
+    e_pj = (pairs * (e + f) * pj["mac"] + pairs * 2 * pj["add"] + pairs * pj["max"]
+            + pairs * FLAT_EXP_PJ + pairs * pj["div"])
+    return c, c["QK"] + c["AV"], c["M"] + c["SN"] + c["SD"] + c["A"], e_pj
+
+
+def unfused_paper(shape: AttentionShape, arch: ArraySpec, pj: dict, flat_buffer_bytes: int) -> PaperCost:
+    """Unfused (``unfused.py``): QK, softmax and AV one after another, each max(memory, compute)."""
+    c, two_d, one_d, e_pj = _softmax_3pass(shape, arch, pj)
+    e = f = shape.head_dim
+    inst, n, b = shape.instances, shape.n_q, arch.bytes_per_element
+    pairs, bw = inst * n * n, arch.offchip_bytes_per_cycle
+    qk_bytes = inst * n * b * 2 * e + pairs * b
+    ss_bytes = pairs * 2 * b
+    av_bytes = inst * n * b * 2 * f + pairs * b
+    comp = max(c["QK"], qk_bytes / bw) + max(one_d, ss_bytes / bw) + max(c["AV"], av_bytes / bw)
+    return PaperCost(c, comp, two_d, one_d, qk_bytes + ss_bytes + av_bytes, e_pj, memory_overlaps=False)
+
+
+def flat_paper(shape: AttentionShape, arch: ArraySpec, pj: dict, flat_buffer_bytes: int) -> PaperCost:
+    """FLAT (``flat.py``): max(2D, 1D); scores on chip while a 256-row block's rows fit, else spilled."""
+    c, two_d, one_d, e_pj = _softmax_3pass(shape, arch, pj)
+    e = f = shape.head_dim
+    inst, n, b = shape.instances, shape.n_q, arch.bytes_per_element
+    if arch.rows_2d * n * b <= flat_buffer_bytes:
+        traffic = inst * b * (n * (e + e + f) * (n / arch.rows_2d) + n * f)
+    else:
+        traffic = (inst * b * (n * e + n * f + n * (e + f) * n / FLAT_SPILL_ROW_BLOCK)
+                   + inst * n * n * 4 * b)
+    return PaperCost(c, max(two_d, one_d), two_d, one_d, traffic, e_pj)
+
+
+def check_paper(design: str, seq_len: int, arch: ArraySpec) -> None:
+    """Reject a design without paper accounting, or a sequence length the artifact cannot tile."""
+    from sim.attention_array.dataflows import PAPER_DESIGNS
     if design not in PAPER_DESIGNS:
         raise SpecError(f"paper mode models {', '.join(PAPER_DESIGNS)}, not {design!r}")
     if seq_len < arch.cols_2d or seq_len % arch.cols_2d:
@@ -123,90 +205,27 @@ def _check(design: str, seq_len: int, arch: ArraySpec) -> None:
                         f"{arch.cols_2d}, got {seq_len}")
 
 
-def paper_attention(design: str, model: str, seq_len: int, *, batch: int = 64,
-                    arch: ArraySpec = FUSEMAX, energy: EnergyTable | None = None,
+def paper_attention(design: str, shape: AttentionShape, arch: ArraySpec = FUSEMAX,
+                    energy: EnergyTable | None = None,
                     flat_buffer_bytes: int = FLAT_BUFFER_BYTES) -> PaperResult:
-    """One attention layer of ``model`` at ``seq_len`` under the artifact's accounting."""
-    _check(design, seq_len, arch)
+    """One attention layer of ``shape`` (query length = key length) under the artifact's accounting."""
+    from sim.attention_array.dataflows import dataflow
+    check_paper(design, shape.n_q, arch)
     energy = energy or load_energy_table()
-    spec = get_model(model)
-    e = f = spec.d_head
-    inst = batch * spec.n_heads
-    n = seq_len
-    pairs = inst * n * n
-    b = arch.bytes_per_element
-    pes, width = arch.pes_2d, arch.width_1d
-    bw = arch.offchip_bytes_per_cycle
     pj = energy.per_action_pj
+    cost = dataflow(design).paper(shape, arch, pj, flat_buffer_bytes)
     dram_pj_per_byte = pj["dram_access"] / energy.bytes_per_action["dram_access"]
     glb_pj_per_byte = (pj["glb_read"] + pj["glb_write"]) / 2 / energy.bytes_per_action["glb_read"]
-    if design == "fusemax":
-        rows_blocks = pairs / arch.cols_2d
-        c = {"QK": e * pairs / pes, "LM": pairs / pes, "SLN": 7 * pairs / pes, "SLD": pairs / pes,
-             "SLNV": f * pairs / pes, "RM": rows_blocks / width, "PRM": 7 * rows_blocks / width,
-             "SPD": rows_blocks / width, "RD": rows_blocks / width,
-             "SPNV": f * rows_blocks / width, "RNV": f * rows_blocks / width,
-             "AV": inst * n * f / width}
-        comp = (max(c["QK"] + c["LM"], c["RD"] + c["RNV"] + c["AV"]) + c["RM"]
-                + max(c["SLN"] + c["SLD"], c["PRM"] + c["SPD"]) + max(c["SLNV"], c["SPNV"]))
-        two_d = sum(c[k] for k in ("QK", "LM", "SLN", "SLD", "SLNV"))
-        one_d = sum(c[k] for k in ("RM", "PRM", "SPD", "RD", "SPNV", "RNV", "AV"))
-        p1 = fusemax_row_blocks(n, e, f, arch)
-        passes = n // (p1 * arch.rows_2d)
-        traffic = inst * n * b * (e + f + passes * (e + f))
-        macs = pairs * (e + f + 6) + rows_blocks * (6 + 1 + f)
-        adds = pairs * 2 + rows_blocks * (1 + 1 + f)
-        e_pj = (macs * pj["mac"] + adds * pj["add"] + pairs * pj["max"] + rows_blocks * pj["max"]
-                + inst * n * f * pj["div"])
-    elif design == "unfused":
-        c = {"QK": e * pairs / pes, "AV": f * pairs / pes, "M": pairs / width,
-             "SN": pairs / width, "SD": pairs / width, "A": pairs / width}
-        two_d = c["QK"] + c["AV"]
-        one_d = c["M"] + c["SN"] + c["SD"] + c["A"]
-        qk_bytes = inst * n * b * 2 * e + pairs * b
-        ss_bytes = pairs * 2 * b
-        av_bytes = inst * n * b * 2 * f + pairs * b
-        comp = (max(c["QK"], qk_bytes / bw) + max(one_d, ss_bytes / bw)
-                + max(c["AV"], av_bytes / bw))
-        traffic = qk_bytes + ss_bytes + av_bytes
-        e_pj = (pairs * (e + f) * pj["mac"] + pairs * 2 * pj["add"] + pairs * pj["max"]
-                + pairs * FLAT_EXP_PJ + pairs * pj["div"])
-    else:
-        c = {"QK": e * pairs / pes, "AV": f * pairs / pes, "M": pairs / width,
-             "SN": pairs / width, "SD": pairs / width, "A": pairs / width}
-        two_d = c["QK"] + c["AV"]
-        one_d = c["M"] + c["SN"] + c["SD"] + c["A"]
-        comp = max(two_d, one_d)
-        if arch.rows_2d * n * b <= flat_buffer_bytes:
-            tile = arch.rows_2d
-            traffic = inst * b * (n * (e + e + f) * (n / tile) + n * f)
-            score_dram = 0.0
-        else:
-            score_dram = pairs * 4 * b
-            traffic = (inst * b * (n * e + n * f + n * (e + f) * n / FLAT_SPILL_ROW_BLOCK)
-                       + score_dram)
-        e_pj = (pairs * (e + f) * pj["mac"] + pairs * 2 * pj["add"] + pairs * pj["max"]
-                + pairs * FLAT_EXP_PJ + pairs * pj["div"])
-    memory = traffic / bw
-    e_pj += traffic * (dram_pj_per_byte + glb_pj_per_byte)
-    cycles = comp if design == "unfused" else max(comp, memory)
-    return PaperResult(design, model, n, batch, cycles, two_d, one_d, memory, traffic,
-                       e_pj, c, clock_hz=arch.clock_hz)
+    memory = cost.traffic / arch.offchip_bytes_per_cycle
+    e_pj = cost.energy_pj + cost.traffic * (dram_pj_per_byte + glb_pj_per_byte)
+    cycles = max(cost.compute, memory) if cost.memory_overlaps else cost.compute
+    return PaperResult(design, shape.n_q, shape.batch, cycles, cost.cycles_2d, cost.cycles_1d, memory,
+                       cost.traffic, e_pj, cost.per_einsum, clock_hz=arch.clock_hz)
 
 
-def paper_model(design: str, model: str, seq_len: int, *, batch: int = 64,
-                arch: ArraySpec = FUSEMAX, energy: EnergyTable | None = None) -> PaperResult:
-    """Attention plus the layer's linear layers (QKV, output projection, FFN), paper mode."""
-    energy = energy or load_energy_table()
-    res = paper_attention(design, model, seq_len, batch=batch, arch=arch, energy=energy)
-    spec = get_model(model)
-    tokens = batch * seq_len
-    d, ff = spec.d_model, spec.d_ff
-    macs = tokens * (4 * d * d + 2 * d * ff)
-    nbytes = arch.bytes_per_element * (4 * d * d + 2 * d * ff + tokens * (6 * d + 2 * ff))
+def paper_linear(macs: float, nbytes: float, arch: ArraySpec, energy: EnergyTable) -> tuple[float, float]:
+    """Cycles and pJ of linear layers in paper mode: max(MACs / 2D PEs, bytes / off-chip bandwidth);
+    MAC energy plus DRAM energy of the bytes."""
     cycles = max(macs / arch.pes_2d, nbytes / arch.offchip_bytes_per_cycle)
     pj = energy.per_action_pj
-    lin_e = macs * pj["mac"] + nbytes * pj["dram_access"] / energy.bytes_per_action["dram_access"]
-    return PaperResult(res.design, res.model, res.seq_len, res.batch, res.cycles, res.cycles_2d,
-                       res.cycles_1d, res.memory_cycles, res.traffic_bytes, res.energy_pj,
-                       res.per_einsum_cycles, cycles, lin_e, res.clock_hz)
+    return cycles, macs * pj["mac"] + nbytes * pj["dram_access"] / energy.bytes_per_action["dram_access"]

@@ -3,7 +3,7 @@ import csv
 
 import yaml
 
-from sim.attention_array.reproduce import reproduce
+from experiments.reproductions.fusemax import reproduce
 
 GRID = {"workloads": ["fusemax-t5"], "seq_lens": [1024, 4096], "designs": ["flat", "fusemax"],
         "batch": 1, "buffer_kib_sweep": [4096, 16384], "buffer_sweep_seq_len": 4096}

@@ -18,7 +18,7 @@ import pytest
 
 from sim.attention_array.arch import FLAT, FUSEMAX, ArraySpec
 from sim.attention_array.area import array_area_mm2, load_area_table, pe_area_um2
-from sim.attention_array.model import DESIGNS
+from sim.attention_array.dataflows import DESIGNS
 from workloads.errors import SpecError
 
 PE_2D = {"fusemax": 1545.0 + 1030.0 + 49.28944 + 4255.9342, "flat": 1545.0 + 1030.0 + 1838.14968}

@@ -6,8 +6,8 @@ import pytest
 from mappers.attention import AttentionLayer, build
 from mappers.attention.closed_form import active_tiles
 from sim.attention_array.arch import FUSEMAX
-from sim.attention_array.model import (SKIPS_MASKED_TILES, simulate_attention, simulate_decode,
-                                       simulate_model)
+from experiments.reproductions.fusemax_layers import simulate_attention, simulate_decode, simulate_model
+from sim.attention_array.dataflows import SKIPS_MASKED_TILES
 from workloads.errors import SpecError
 from workloads.models import get_model
 

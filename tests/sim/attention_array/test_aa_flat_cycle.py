@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import sim.attention_array.model as model
-from sim.attention_array import FUSEMAX, layer_for, pipeline, simulate_model
+import sim.attention_array.attention as attention
+from experiments.reproductions.fusemax_layers import layer_for, simulate_attention, simulate_model
+from mappers.attention.array import flat_is_spilled, flat_mappings
+from sim.attention_array import FUSEMAX, pipeline
 from sim.attention_array.arch import PRESETS
-from sim.attention_array.model import flat_is_spilled
 
 DATA = Path(__file__).with_name("data") / "fusemax_artifact_points.csv"
 MODELS = {"BERT": "fusemax-bert", "TrXL": "fusemax-trxl", "T5": "fusemax-t5", "XLM": "fusemax-xlm"}
@@ -39,16 +40,16 @@ def test_aa_flat_defaults_to_iso_area_buffer_and_full_blocks():
 
 def test_aa_spill_pipeline_fast_path_equals_event_driven(monkeypatch):
     seen = []
-    orig = model.simulate_uniform
+    orig = attention.simulate_uniform
 
     def both(make, n, window):
         fast = orig(make, n, window)
         seen.append((fast.cycles, pipeline.simulate(make(n), window).cycles))
         return fast
-    monkeypatch.setattr(model, "simulate_uniform", both)
+    monkeypatch.setattr(attention, "simulate_uniform", both)
     layer = layer_for("fusemax-t5", 1 << 18, batch=1)
-    spill = [m for m in model.flat_mappings(layer, PRESETS["flat"]) if flat_is_spilled(m)][0]
-    model.simulate_attention("flat", layer, model="fusemax-t5", mapping=spill)
+    spill = [m for m in flat_mappings(layer, PRESETS["flat"]) if flat_is_spilled(m)][0]
+    simulate_attention("flat", layer, model="fusemax-t5", mapping=spill)
     assert seen and all(a == b for a, b in seen)
 
 

@@ -3,7 +3,8 @@ import pytest
 import yaml
 
 from mappers.attention import AttentionLayer, build
-from sim.attention_array import FUSEMAX, layer_for, simulate_attention, simulate_model
+from experiments.reproductions.fusemax_layers import layer_for, simulate_attention, simulate_model
+from sim.attention_array import FUSEMAX
 from sim.attention_array.arch import ENERGY_TABLE_PATH
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.attention_array.paper import fusemax_row_blocks, paper_attention, paper_model
+from experiments.reproductions.fusemax_layers import paper_attention, paper_model
 from sim.attention_array.arch import FUSEMAX
+from sim.attention_array.paper import fusemax_row_blocks
 from workloads.errors import SpecError
 
 DATA = Path(__file__).with_name("data") / "fusemax_artifact_points.csv"
