@@ -24,8 +24,6 @@ import math
 from dataclasses import replace
 
 from sim.bitserial.spec import AcceleratorSpec, BufferSpec, CommandDram, DramSpec, PESpec
-from sim.numerics.bitmod import FP3_EA_POS, FP4_ER_POS
-from sim.numerics.integer import int_format
 from sim.numerics.terms import term_cycles
 from sim.roofline import sram_energy_j_per_byte
 from workloads.errors import SpecError
@@ -42,7 +40,7 @@ KIB = 1024
 ANT_WEIGHT_BITS = {"opt-1.3b": 5.0, "phi-2": 5.0, "yi-6b": 5.25, "llama-2-7b": 5.0, "llama-2-13b": 4.0, "llama-3-8b": 5.0}
 OLIVE_WEIGHT_BITS = {"opt-1.3b": 4.0, "phi-2": 4.0, "yi-6b": 4.0, "llama-2-7b": 4.0, "llama-2-13b": 4.0, "llama-3-8b": 4.5}
 
-_KV_TERM_CYCLES = term_cycles(int_format(8))  # authors' pe_array.py: kv_prec 8 → ceil(8/2)
+_KV_TERM_CYCLES = term_cycles("int8")  # authors' pe_array.py: kv_prec 8 → ceil(8/2)
 
 PES = {
     "fp16": PESpec("FP16×FP16", False, 1, 1, 1, 0.77, 1968.7, PAPER + " (test_baseline.py)"),
@@ -50,11 +48,11 @@ PES = {
                         "no separate figure in the paper; ANT's bit-parallel FP16×INT PE figures used"),
     "ant": PESpec("ANT", False, 1, 1, 1, 0.56, 1318.6, PAPER + " (test_ant.py)"),
     "olive": PESpec("OliVe", False, 1, 1, 1, 0.613, 1318.6, PAPER + " (test_olive.py)"),
-    "bitmod-4": PESpec("BitMoD (FP4 variants)", True, 4, term_cycles(FP4_ER_POS), _KV_TERM_CYCLES, 0.56, 1507.7,
+    "bitmod-4": PESpec("BitMoD (FP4 variants)", True, 4, term_cycles("fp4_er_pos"), _KV_TERM_CYCLES, 0.56, 1507.7,
                        PAPER + " (test_bitmod.py); term cycles from sim.numerics.terms"),
-    "bitmod-3": PESpec("BitMoD (FP3 variants)", True, 4, term_cycles(FP3_EA_POS), _KV_TERM_CYCLES, 0.56, 1507.7,
+    "bitmod-3": PESpec("BitMoD (FP3 variants)", True, 4, term_cycles("fp3_ea_pos"), _KV_TERM_CYCLES, 0.56, 1507.7,
                        PAPER + " (test_bitmod.py); term cycles from sim.numerics.terms"),
-    "bitmod-int6": PESpec("BitMoD (INT6 lossless)", True, 4, term_cycles(int_format(6)), _KV_TERM_CYCLES, 0.56, 1507.7,
+    "bitmod-int6": PESpec("BitMoD (INT6 lossless)", True, 4, term_cycles("int6"), _KV_TERM_CYCLES, 0.56, 1507.7,
                           PAPER + " (test_bitmod.py); radix-4 Booth INT6"),
 }
 

@@ -8,6 +8,7 @@ Modules, one job each:
 * `ant` — ANT's flint / PoT / int types (Guo et al., MICRO 2022);
 * `olive` — OliVe's outlier-victim pairs (Guo et al., ISCA 2023);
 * `mx` — OCP Microscaling (MX) v1.0 block formats;
+* `registry`, `schemes/` — the schemes and datatypes by name; one file per scheme (docs/numerics.md);
 * `quantizers` — per-tensor / per-channel / per-group scaling and BitMoD's per-group type choice;
 * `metrics` — normalized MSE, SQNR, matmul output error;
 * `terms` — signed power-of-two term decomposition for bit-serial PEs;

@@ -1,6 +1,7 @@
 """The weight-quantization study: scheme × bit-width → error over a set of weight matrices.
 
-Schemes (group size g, 128 by default, FP16 scales unless noted):
+Schemes (group size g, 128 by default, FP16 scales unless noted) are looked up by name in
+`sim.numerics.registry` (one module each in `sim/numerics/schemes/`); the built-in ones:
 
 * ``bitmod`` — per group, the lowest-MSE of BitMoD's four FP variants (HPCA 2025);
 * ``int-asym`` — asymmetric INT with a per-group zero point;
@@ -19,48 +20,22 @@ from typing import Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from sim.numerics.ant import ant_candidates
-from sim.numerics.bitmod import BITMOD_BASE
-from sim.numerics.integer import int_format
+from sim.numerics import registry
 from sim.numerics.metrics import matmul_relative_error
-from sim.numerics.mx import MXFP3_E2M0, MXFP4, MX_BLOCK_SIZE
-from sim.numerics.quantizers import (
-    QuantSpec,
-    Quantized,
-    bitmod_select,
-    quantize_int_asymmetric,
-    quantize_mx,
-    quantize_olive,
-    quantize_symmetric,
-    select_per_tensor,
-)
+from sim.numerics.quantizers import QuantSpec, Quantized
 from workloads.errors import SpecError
 
-SCHEMES = ("bitmod", "int-asym", "fp", "mxfp", "ant", "olive", "int-sym")
+SCHEMES = registry.names()  # every module of sim/numerics/schemes/, in study order
 STUDY_BITS = (3, 4)
 MATMUL_TOKENS = 64
 
 
 def quantize_scheme(w: np.ndarray, scheme: str, bits: int, group_size: int = 128) -> Quantized:
-    """Quantize one (out, in) matrix with a named scheme."""
-    if scheme not in SCHEMES:
-        raise SpecError(f"unknown scheme {scheme!r}; allowed: {', '.join(SCHEMES)}")
-    if bits not in STUDY_BITS:
-        raise SpecError(f"bits must be one of {', '.join(map(str, STUDY_BITS))}, got {bits}")
-    spec = QuantSpec("group", group_size, "fp16")
-    if scheme == "bitmod":
-        return bitmod_select(w, bits, spec)
-    if scheme == "int-asym":
-        return quantize_int_asymmetric(w, bits, spec)
-    if scheme == "fp":
-        return quantize_symmetric(w, BITMOD_BASE[bits], spec)
-    if scheme == "mxfp":
-        return quantize_mx(w, MXFP4 if bits == 4 else MXFP3_E2M0)
-    if scheme == "ant":
-        return select_per_tensor(w, ant_candidates(bits), spec)
-    if scheme == "olive":
-        return quantize_olive(w, bits, spec)
-    return quantize_symmetric(w, int_format(bits, symmetric=True), spec)
+    """Quantize one (out, in) matrix with a registered scheme (`sim.numerics.registry`)."""
+    entry = registry.scheme(scheme)
+    if bits not in entry.bits:
+        raise SpecError(f"bits must be one of {', '.join(map(str, entry.bits))}, got {bits}")
+    return entry.quantize(w, bits, QuantSpec("group", group_size, "fp16"))
 
 
 def run_study(
@@ -96,7 +71,7 @@ def run_study(
                 energy += float(np.sum(w64**2))
                 mm.append(matmul_relative_error(xs[name], w64, q.dequantized))
                 if q.choice is not None:
-                    if scheme == "ant":
+                    if registry.scheme(scheme).choice == "tensor":
                         counts[q.candidates[int(q.choice.ravel()[0])]] += 1
                         groups += 1
                     else:
@@ -108,7 +83,7 @@ def run_study(
                 {
                     "scheme": scheme,
                     "bits": b,
-                    "group": MX_BLOCK_SIZE if scheme == "mxfp" else group_size,
+                    "group": registry.scheme(scheme).block_size or group_size,
                     "nmse": nmse,
                     "sqnr_db": -10.0 * np.log10(nmse),
                     "matmul_rel_err": float(np.mean(mm)),

@@ -67,8 +67,19 @@ def _unit_exponent(dtype: Datatype) -> int:
     return k
 
 
-def term_cycles(dtype: Datatype) -> int:
-    """Term-cycles per weight of `dtype` on a bit-serial PE (see the module docstring)."""
+def lookup(dtype: Datatype | str) -> Datatype:
+    """`dtype` itself, or the registered datatype of that name (`sim.numerics.registry`)."""
+    if isinstance(dtype, str):
+        from sim.numerics.registry import datatype
+
+        return datatype(dtype)
+    return dtype
+
+
+def term_cycles(dtype: Datatype | str) -> int:
+    """Term-cycles per weight of `dtype` (a datatype or a registered name) on a bit-serial PE
+    (see the module docstring)."""
+    dtype = lookup(dtype)
     if isinstance(dtype, IntFormat):
         return (dtype.bits + 1) // 2
     unit = _unit_exponent(dtype)
@@ -77,8 +88,9 @@ def term_cycles(dtype: Datatype) -> int:
     return max(BITMOD_FP_TERM_CYCLES, most) if dtype.bits <= 4 else max(1, most)
 
 
-def unified_terms(dtype: Datatype, code: int) -> tuple[Term, ...]:
+def unified_terms(dtype: Datatype | str, code: int) -> tuple[Term, ...]:
     """The `term_cycles(dtype)` terms whose values sum to the value of `code`."""
+    dtype = lookup(dtype)
     value = float(dtype.decode(code))
     if not np.isfinite(value):
         raise SpecError(f"{dtype.name}: code {code} is not a number and has no terms")
