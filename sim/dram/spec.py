@@ -225,29 +225,52 @@ def _names(value, where: str) -> tuple[str, ...]:
 
 def parse_standard(raw: dict, where: str) -> DramStandard:
     """Validate a standard given as parsed YAML; `where` names the file in errors."""
-    org_raw = _require(raw, "organization", where)
+    org = parse_organization(_require(raw, "organization", where), f"{where}: organization")
+    tck_ps = _positive_int(_require(raw, "tck_ps", where), f"{where}: tck_ps")
+    timings = parse_timings(_require(raw, "timings", where), f"{where}: timings")
+    commands = parse_commands(_require(raw, "commands", where), f"{where}: commands")
+    constraints = parse_constraints(_require(raw, "constraints", where), commands, timings,
+                                    f"{where}: constraints")
+    refresh = parse_refresh(_require(raw, "refresh", where), commands, timings, where)
+    energy = _parse_energy(raw.get("energy", {"model": "none", "source": ""}), org, timings,
+                           tck_ps, f"{where}: energy")
+    return DramStandard(name=str(_require(raw, "name", where)), source=str(raw.get("source", "")),
+                        organization=org, tck_ps=tck_ps, timings=timings, commands=commands,
+                        constraints=tuple(constraints), refresh=refresh, energy=energy)
+
+
+def parse_organization(org_raw: dict, where: str) -> Organization:
+    """Channel/rank/bank-group/bank/row/column counts (powers of two) and burst geometry."""
     org_fields = Organization.__dataclass_fields__
     unknown = set(org_raw) - set(org_fields)
     if unknown:
-        raise SpecError(f"{where}: organization: unknown key(s) {sorted(unknown)}; "
+        raise SpecError(f"{where}: unknown key(s) {sorted(unknown)}; "
                         f"allowed: {', '.join(org_fields)}")
-    org = Organization(**{k: _positive_int(_require(org_raw, k, f"{where}: organization"),
-                                           f"{where}: organization.{k}") for k in org_fields})
+    org = Organization(**{k: _positive_int(_require(org_raw, k, where), f"{where}.{k}")
+                          for k in org_fields})
     for key in ("channels", "ranks", "bankgroups", "banks_per_group", "rows", "columns"):
         count = getattr(org, key)
         if count < 1 or count & (count - 1):
-            raise SpecError(f"{where}: organization.{key} = {count}; must be a power of two")
+            raise SpecError(f"{where}.{key} = {count}; must be a power of two")
+    return org
 
-    tck_ps = _positive_int(_require(raw, "tck_ps", where), f"{where}: tck_ps")
-    timings_raw = _require(raw, "timings", where)
-    timings = {str(k): _positive_int(v, f"{where}: timings.{k}") for k, v in timings_raw.items()}
+
+def parse_timings(timings_raw: dict, where: str) -> dict[str, int]:
+    """Named timing parameters in clock cycles; burst length, CAS/CWL latency and tREFI are
+    required."""
+    timings = {str(k): _positive_int(v, f"{where}.{k}") for k, v in timings_raw.items()}
     for needed in ("nBL", "nCL", "nCWL", "nREFI"):
         if needed not in timings:
-            raise SpecError(f"{where}: timings: missing {needed!r}")
+            raise SpecError(f"{where}: missing {needed!r}")
+    return timings
 
+
+def parse_commands(commands_raw: dict, where: str) -> dict[str, CommandSpec]:
+    """Each command's scope (channel .. bank), required bank state, effect on the bank, data
+    access and whether it refreshes."""
     commands: dict[str, CommandSpec] = {}
-    for cname, spec in _require(raw, "commands", where).items():
-        cw = f"{where}: commands.{cname}"
+    for cname, spec in commands_raw.items():
+        cw = f"{where}.{cname}"
         if not isinstance(spec, dict):
             raise SpecError(f"{cw}: expected a mapping with scope, requires, effect, access")
         scope = spec.get("scope")
@@ -262,37 +285,52 @@ def parse_standard(raw: dict, where: str) -> DramStandard:
                 raise SpecError(f"{cw}.{key} = {value!r}; allowed: {', '.join(allowed)}")
         commands[cname] = CommandSpec(cname, scope, requires, effect, access,
                                       bool(spec.get("refresh", False)))
+    return commands
 
-    constraints: list[Constraint] = []
-    for index, row in enumerate(_require(raw, "constraints", where)):
-        rw = f"{where}: constraints[{index}]"
-        if not isinstance(row, list) or len(row) not in (5, 6):
-            raise SpecError(f"{rw}: expected [name, level, preceding, following, latency"
-                            f"(, {{window: W, sibling: true}})], got {row!r}")
-        name, level, prev, follow, latency = row[:5]
-        options = row[5] if len(row) == 6 else {}
-        if level not in LEVEL_DEPTH:
-            raise SpecError(f"{rw}: level {level!r}; allowed: {', '.join(LEVELS)}")
-        prev_names, follow_names = _names(prev, rw), _names(follow, rw)
-        for cname in prev_names + follow_names:
-            if cname not in commands:
-                raise SpecError(f"{rw}: unknown command {cname!r}; "
-                                f"allowed: {', '.join(commands)}")
-        if not isinstance(options, dict) or set(options) - {"window", "sibling"}:
-            raise SpecError(f"{rw}: options must be a mapping with window and/or sibling")
-        constraints.append(Constraint(
-            name=str(name), level=level, preceding=prev_names, following=follow_names,
-            expression=str(latency),
-            latency_cycles=evaluate_latency(latency, timings, f"{rw} ({name})"),
-            window=_positive_int(options.get("window", 1), f"{rw}: window") or 1,
-            sibling=bool(options.get("sibling", False)),
-        ))
 
-    ref_raw = _require(raw, "refresh", where)
+def parse_constraints(rows: list, commands: dict[str, CommandSpec], timings: dict[str, int],
+                      where: str) -> list[Constraint]:
+    """The timing table, one row per constraint, in file order."""
+    return [parse_constraint(row, commands, timings, f"{where}[{index}]")
+            for index, row in enumerate(rows)]
+
+
+def parse_constraint(row, commands: dict[str, CommandSpec], timings: dict[str, int],
+                     rw: str) -> Constraint:
+    """One timing-table row: the minimum gap from a preceding to a following command on the
+    same node (or a sibling node) at `level`, optionally over a window of commands (tFAW)."""
+    if not isinstance(row, list) or len(row) not in (5, 6):
+        raise SpecError(f"{rw}: expected [name, level, preceding, following, latency"
+                        f"(, {{window: W, sibling: true}})], got {row!r}")
+    name, level, prev, follow, latency = row[:5]
+    options = row[5] if len(row) == 6 else {}
+    if level not in LEVEL_DEPTH:
+        raise SpecError(f"{rw}: level {level!r}; allowed: {', '.join(LEVELS)}")
+    prev_names, follow_names = _names(prev, rw), _names(follow, rw)
+    for cname in prev_names + follow_names:
+        if cname not in commands:
+            raise SpecError(f"{rw}: unknown command {cname!r}; "
+                            f"allowed: {', '.join(commands)}")
+    if not isinstance(options, dict) or set(options) - {"window", "sibling"}:
+        raise SpecError(f"{rw}: options must be a mapping with window and/or sibling")
+    return Constraint(
+        name=str(name), level=level, preceding=prev_names, following=follow_names,
+        expression=str(latency),
+        latency_cycles=evaluate_latency(latency, timings, f"{rw} ({name})"),
+        window=_positive_int(options.get("window", 1), f"{rw}: window") or 1,
+        sibling=bool(options.get("sibling", False)),
+    )
+
+
+def parse_refresh(ref_raw: dict, commands: dict[str, CommandSpec], timings: dict[str, int],
+                  where: str) -> RefreshSpec:
+    """The all-bank (and optional per-bank) refresh commands and how many refreshes may be
+    postponed; per-bank refresh needs tREFIpb."""
+    rw = f"{where}: refresh"
     refresh = RefreshSpec(
-        all_bank_command=_require(ref_raw, "all_bank_command", f"{where}: refresh"),
+        all_bank_command=_require(ref_raw, "all_bank_command", rw),
         per_bank_command=ref_raw.get("per_bank_command"),
-        max_postponed=_positive_int(ref_raw.get("max_postponed", 0), f"{where}: refresh"),
+        max_postponed=_positive_int(ref_raw.get("max_postponed", 0), rw),
         source=str(ref_raw.get("source", "")),
     )
     for cname in (refresh.all_bank_command, refresh.per_bank_command):
@@ -300,12 +338,7 @@ def parse_standard(raw: dict, where: str) -> DramStandard:
             raise SpecError(f"{where}: refresh names unknown command {cname!r}")
     if refresh.per_bank_command is not None and "nREFIpb" not in timings:
         raise SpecError(f"{where}: per-bank refresh needs timings.nREFIpb")
-
-    energy = _parse_energy(raw.get("energy", {"model": "none", "source": ""}), org, timings,
-                           tck_ps, f"{where}: energy")
-    return DramStandard(name=str(_require(raw, "name", where)), source=str(raw.get("source", "")),
-                        organization=org, tck_ps=tck_ps, timings=timings, commands=commands,
-                        constraints=tuple(constraints), refresh=refresh, energy=energy)
+    return refresh
 
 
 def _parse_energy(raw: dict, org: Organization, timings: dict[str, int], tck_ps: int,
