@@ -3,16 +3,18 @@
 The T-token decode is simulated token by token as one continuous command stream: token t attends
 over kv length t (1..T), and the channels' state -- open rows, bounds, refresh due cycles (the
 absolute tREFI cadence) -- carries from one token into the next. The default engine is the
-analytic path (`sim.pim.analytic.AnalyticRunner`, proven equal to `run_fast` and `run_event`);
-``engine="fast"`` / ``"event"`` run the same continuous stream on the old engines (verification,
-small T only), ``"sampled"`` is the former estimate (independent tokens at kv 1, T/2, T on
-`run_fast`, trapezoid rule). Per-token figures are the means over the T tokens. Energy: in-bank
+contract's path, the one the `pim` family runs with `tokens` = T: `mappers.pim.map` then
+`sim.pim.simulate` (analytic path, proven equal to `run_fast` and `run_event`), one row per
+Einsum; ``engine="fast"`` / ``"event"`` run the same continuous stream on the old engines
+(verification, small T only), ``"sampled"`` is the former estimate (independent tokens at kv 1,
+T/2, T on `run_fast`, trapezoid rule). Per-token figures are the means over the T tokens. Energy: in-bank
 MACs, in-bank column reads, row activations, bus bursts of WR_GB / RD_MAC / cache appends at the
 GDDR6 I/O energy, and ASIC power x ASIC time (`sim.pim.energy`). Baselines, both on the cascade
 lowered at kv length T (`sim.pim.baselines`): the ideal roofline and the eager-framework model
 (per-kernel max(roofline, dispatch overhead)).
 
-Run: ``einspace pim --reproduce reports/pim_gpt`` or
+Run: ``einspace sweep experiments/pim_gpt.yaml`` (the experiment; `summarize` turns its points
+into the table), ``einspace pim --reproduce reports/pim_gpt`` (the same table in process) or
 ``.venv/bin/python -m experiments.reproductions.pim_gpt OUT_DIR [--engine analytic|fast|event|sampled]
 [--tokens T] [--models m1,m2]``.
 """
@@ -20,8 +22,16 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
+import math
 from pathlib import Path
 
+import pandas as pd
+
+import mappers.pim
+import sim.pim
+from experiments.families import cascade_of
+from experiments.store import RunStore
 from mappers.pim import DecodeSteps, map_decode
 from sim.pim.analytic import AnalyticRunner
 from sim.pim.area import pim_area_mm2
@@ -37,10 +47,14 @@ from sim.pim.baselines import (
 from sim.pim.energy import energy_parts_j
 from sim.pim.engine import run_event, run_fast
 from sim.pim.spec import PimSystem
-from workloads import lower
+from workloads import MODELS, lower
+from workloads.errors import SpecError
 
 BREAKDOWN = ("pim_mac_ms", "asic_ms", "data_movement_ms", "refresh_ms")
 ENGINES = ("analytic", "fast", "event", "sampled")
+AREA = ("area_pim_mac_mm2", "area_global_buffer_mm2", "area_asic_mm2", "area_mm2")
+WORKLOAD_KEYS = ("model", "phase", "batch", "seq_len", "kv_len", "layers", "attention", "block", "lm_head",
+                 "weight_dtype", "activation_dtype", "kv_dtype")
 
 
 def token_run(plan, kv_len: int, engine: str = "analytic"):
@@ -139,6 +153,28 @@ def baseline_columns(model: str, tokens: int, cascade, lat_ms: float, energy: fl
     return row
 
 
+def result_totals(metrics: dict, rows: pd.DataFrame, tokens: int) -> dict:
+    """Per-token means of a `tokens`-token decode Result (its totals and per-Einsum rows):
+    latency, energy and the latency breakdown (PIM MACs, ASIC, data movement, refresh)."""
+    pim, ms = rows[rows["unit"] == "pim"], 1e3 / tokens
+    refresh, bus = pim["refresh_s"].sum(), pim["bus_s"].sum()
+    return {"latency_ms_per_token": metrics["latency_s"] * ms, "energy_j_per_token": metrics["energy_j"] / tokens,
+            "pim_mac_ms": (pim["latency_s"].sum() - refresh - bus) * ms,
+            "asic_ms": rows.loc[rows["unit"] == "asic", "latency_s"].sum() * ms,
+            "data_movement_ms": (bus + rows.loc[rows["unit"] == "link", "latency_s"].sum()) * ms,
+            "refresh_ms": refresh * ms}
+
+
+def table_row(model: str, tokens: int, totals: dict, area: dict, cascade) -> dict:
+    """One row of the reproduction table from per-token totals, the area parts and the baselines."""
+    lat_ms, energy = totals["latency_ms_per_token"], totals["energy_j_per_token"]
+    row = {"model": model, "tokens": tokens, "latency_ms_per_token": lat_ms, "energy_j_per_token": energy}
+    row.update({k: totals[k] for k in BREAKDOWN})
+    row.update({k: area[k] for k in AREA})
+    row.update(baseline_columns(model, tokens, cascade, lat_ms, energy))
+    return row
+
+
 def reproduce(model: str, tokens: int, system: PimSystem | None = None,
               engine: str = "analytic") -> dict:
     """One row of the reproduction table for `model` generating `tokens` tokens."""
@@ -146,13 +182,57 @@ def reproduce(model: str, tokens: int, system: PimSystem | None = None,
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     system = system or PimSystem()
     cascade = lower(model, "decode", seq_len=tokens)
-    totals = decode_totals(map_decode(cascade, system), tokens, engine)
-    lat_ms, energy = totals["latency_ms_per_token"], totals["energy_j_per_token"]
-    row = {"model": model, "tokens": tokens, "latency_ms_per_token": lat_ms, "energy_j_per_token": energy}
-    row.update({k: totals[k] for k in BREAKDOWN})
-    row.update(pim_area_mm2(system))
-    row.update(baseline_columns(model, tokens, cascade, lat_ms, energy))
-    return row
+    if engine == "analytic":
+        run = dataclasses.replace(system, decode_tokens=tokens)
+        result = sim.pim.simulate(mappers.pim.map(cascade, run), run)
+        totals = result_totals(result.totals(), result.rows, tokens)
+    else:
+        totals = decode_totals(map_decode(cascade, system), tokens, engine)
+    return table_row(model, tokens, totals, pim_area_mm2(system), cascade)
+
+
+def _workload(point: pd.Series) -> dict:
+    """The workload of a stored point (NaN -> None, integral floats -> int)."""
+    out = {}
+    for key in WORKLOAD_KEYS:
+        value = point.get(key)
+        if isinstance(value, float):
+            value = None if math.isnan(value) else int(value) if value.is_integer() else value
+        out[key] = value
+    return out
+
+
+def headline(rows: list[dict]) -> dict[str, float]:
+    """Each model's latency per token, and the speedup / energy-efficiency range per baseline."""
+    out = {f"{r['model']}.latency_ms_per_token": r["latency_ms_per_token"] for r in rows}
+    for dev in ("gpu", "cpu"):
+        for kind in ("roofline", "eager"):
+            for what in ("speedup_vs", "energy_eff_vs"):
+                values = [r[f"{what}_{dev}_{kind}"] for r in rows]
+                out[f"{what}_{dev}_{kind}.min"], out[f"{what}_{dev}_{kind}.max"] = min(values), max(values)
+    return out
+
+
+def summarize(points: pd.DataFrame, out_dir: Path) -> dict[str, float]:
+    """The reproduction of a finished `experiments/pim_gpt.yaml` sweep: one table row per model
+    (its point's totals; the latency breakdown from its per-Einsum rows in the run's store, the
+    folder above `out_dir`), `pim_gpt.csv` and `pim_gpt.png` in `out_dir`, and the headline."""
+    sel = points[points["family"] == "pim"]
+    twice = sel["model"][sel["model"].duplicated()].tolist()
+    if twice:
+        raise SpecError(f"reproduction pim_gpt: model {twice[0]!r} has several points; fix the design "
+                        f"parameters (one point per model)")
+    order = list(MODELS)
+    sel = sel.iloc[sorted(range(len(sel)), key=lambda i: order.index(sel["model"].iloc[i]))]
+    einsums = RunStore(Path(out_dir).parent).einsums()
+    rows = []
+    for _, point in sel.iterrows():
+        tokens = int(point["tokens"])
+        per_einsum = einsums[einsums["point_id"] == point["point_id"]]
+        totals = result_totals(point.to_dict(), per_einsum, tokens)
+        rows.append(table_row(point["model"], tokens, totals, point.to_dict(), cascade_of(_workload(point))))
+    write_outputs(rows, Path(out_dir))
+    return headline(rows)
 
 
 def _plot_speedups(ax, rows: list[dict], x) -> None:
