@@ -71,23 +71,36 @@ def _common(c: _Config, heads_key: str = "num_attention_heads") -> dict:
                 max_positions=c.integer("max_position_embeddings"))
 
 
+def _rope_params(c: _Config) -> tuple[str, dict]:
+    """RoPE fields, from `rope_scaling` + `rope_theta` (transformers 4) or `rope_parameters` (5)."""
+    key = "rope_parameters" if c.cfg.get("rope_parameters") is not None else "rope_scaling"
+    params = c.cfg.get(key) or {}
+    if not isinstance(params, dict):
+        raise SpecError(f"{c.where}: {key} = {params!r}; expected an object")
+    return key, params
+
+
+def partial_rotary(c: _Config, default: float) -> float:
+    _, params = _rope_params(c)
+    return float(c.cfg.get("partial_rotary_factor") or params.get("partial_rotary_factor") or default)
+
+
 def _rope(c: _Config) -> dict:
-    """rope_theta and rope_scaling (none, linear, llama3)."""
-    out = dict(position="rope", rope_theta=float(c.get("rope_theta", 10000.0)))
-    scaling = c.cfg.get("rope_scaling")
-    if scaling is None:
-        return out
-    kind = scaling.get("rope_type", scaling.get("type"))
+    """rope_theta and RoPE scaling (none, linear, llama3)."""
+    key, params = _rope_params(c)
+    theta = params.get("rope_theta", c.get("rope_theta", 10000.0))
+    out = dict(position="rope", rope_theta=float(theta))
+    kind = params.get("rope_type", params.get("type", "default"))
     if kind not in ("linear", "llama3", "default"):
-        raise SpecError(f"{c.where}: rope_scaling.rope_type = {kind!r} is not supported; "
-                        f"allowed: 'linear', 'llama3' (or no rope_scaling)")
+        raise SpecError(f"{c.where}: {key}.rope_type = {kind!r} is not supported; "
+                        f"allowed: 'default', 'linear', 'llama3'")
     if kind == "default":
         return out
-    out.update(rope_scaling=kind, rope_factor=float(scaling["factor"]))
+    out.update(rope_scaling=kind, rope_factor=float(params["factor"]))
     if kind == "llama3":
-        out.update(rope_low_freq_factor=float(scaling.get("low_freq_factor", 1.0)),
-                   rope_high_freq_factor=float(scaling.get("high_freq_factor", 4.0)),
-                   rope_original_positions=int(scaling.get("original_max_position_embeddings", 8192)))
+        out.update(rope_low_freq_factor=float(params.get("low_freq_factor", 1.0)),
+                   rope_high_freq_factor=float(params.get("high_freq_factor", 4.0)),
+                   rope_original_positions=int(params.get("original_max_position_embeddings", 8192)))
     return out
 
 
@@ -137,7 +150,7 @@ def _phi(c: _Config) -> dict:
     """Phi-1, Phi-1.5, Phi-2: parallel attention/MLP block, partial rotary, LM head with bias."""
     c.allow("qk_layernorm", (False,), False)
     out = _common(c)
-    partial = float(c.get("partial_rotary_factor", 0.5))
+    partial = partial_rotary(c, 0.5)
     out.update(family="phi", n_kv_heads=c.get("num_key_value_heads", out["n_heads"]),
                norm_eps=float(c.get("layer_norm_eps", 1e-5)), rotary_dim=int(partial * out["d_head"]),
                activation=c.activation("hidden_act", _GELU, "gelu_new"), parallel_block=True,
@@ -148,7 +161,7 @@ def _phi(c: _Config) -> dict:
 def _phi3(c: _Config) -> dict:
     """Phi-3 (mini/medium 4k): LLaMA-like with fused qkv_proj/gate_up_proj and a sliding window."""
     out = _common(c)
-    partial = float(c.get("partial_rotary_factor", 1.0))
+    partial = partial_rotary(c, 1.0)
     window = c.get("sliding_window")
     out.update(family="phi3", n_kv_heads=c.get("num_key_value_heads", out["n_heads"]), norm="rmsnorm",
                norm_eps=float(c.get("rms_norm_eps", 1e-5)), activation=c.activation("hidden_act", _SILU, "silu"),

@@ -1,0 +1,81 @@
+"""Small Hugging Face configs (a few layers, small widths) per architecture, and the driver
+that runs a lowered cascade on weights read through `workloads.checkpoints`: a prefill, and a
+decode step chained on the prefill's KV cache (`L{i}.KR`/`L{i}.K` and `L{i}.V`, trimmed to the
+last `sliding_window - 1` positions when the model has a window)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from workloads import get_model, lower
+from workloads.checkpoints import load_checkpoint
+
+SMALL = {
+    "gpt2": dict(model_type="gpt2", n_layer=2, n_embd=32, n_head=4, n_positions=32, vocab_size=64,
+                 activation_function="gelu_new", layer_norm_epsilon=1e-5),
+    "opt": dict(model_type="opt", hidden_size=32, num_hidden_layers=2, num_attention_heads=4, ffn_dim=64,
+                vocab_size=64, max_position_embeddings=32, word_embed_proj_dim=32, do_layer_norm_before=True,
+                activation_function="relu"),
+    "llama": dict(model_type="llama", hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=2, intermediate_size=48, vocab_size=64, max_position_embeddings=128,
+                  rms_norm_eps=1e-5, rope_theta=10000.0,
+                  rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                "high_freq_factor": 4.0, "original_max_position_embeddings": 16}),
+    "llama-bias-tied": dict(model_type="llama", hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                            num_key_value_heads=4, intermediate_size=48, vocab_size=64, max_position_embeddings=64,
+                            attention_bias=True, mlp_bias=True, tie_word_embeddings=True, rope_theta=500.0),
+    "mistral": dict(model_type="mistral", hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                    num_key_value_heads=2, intermediate_size=48, vocab_size=64, max_position_embeddings=64,
+                    sliding_window=4, head_dim=8),
+    "qwen2": dict(model_type="qwen2", hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=2, intermediate_size=48, vocab_size=64, max_position_embeddings=64,
+                  tie_word_embeddings=True, use_sliding_window=False, rope_theta=1000000.0),
+    "phi": dict(model_type="phi", hidden_size=40, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+                vocab_size=64, max_position_embeddings=64, partial_rotary_factor=0.4, hidden_act="gelu_new"),
+    "phi3": dict(model_type="phi3", hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                 intermediate_size=48, vocab_size=64, max_position_embeddings=64, sliding_window=5,
+                 rms_norm_eps=1e-5, pad_token_id=0),
+    "gemma": dict(model_type="gemma", hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=1, head_dim=16, intermediate_size=48, vocab_size=64,
+                  max_position_embeddings=64, hidden_activation="gelu_pytorch_tanh"),
+    "bert": dict(model_type="bert", hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+                 vocab_size=64, max_position_embeddings=32, type_vocab_size=2, hidden_act="gelu"),
+}
+
+
+def write_config(folder, arch: str, **changes) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps({**SMALL[arch], **changes}))
+    return str(folder / "config.json")
+
+
+def run_prefill(source, tokens, types=None, attention="3pass", block=3):
+    """Logits (decoders) or the last hidden states (encoders) of a prefill of `tokens`."""
+    m = get_model(str(source))
+    c = lower(m, "prefill", batch=tokens.shape[0], seq_len=tokens.shape[1], attention=attention, block=block)
+    feed = {**load_checkpoint(c, source), "TOK": tokens}
+    if types is not None:
+        feed["TT"] = types
+    out = c.evaluate(feed, keep="all")
+    return out["LOGITS"] if m.kind == "decoder" else out[c.outputs[-1]], out
+
+
+def run_decode(source, tokens, attention="3pass", block=3):
+    """Prefill tokens[:, :-1], then one decode step on its KV cache: the step's logits [B, V]."""
+    m = get_model(str(source))
+    n = tokens.shape[1]
+    _, cache = run_prefill(source, tokens[:, :-1], attention=attention, block=block)
+    step = lower(m, "decode", batch=tokens.shape[0], seq_len=n, attention=attention, block=block)
+    feed = {**load_checkpoint(step, source), "TOK": tokens[:, -1:]}
+    for i in range(m.n_layers):
+        for ours, theirs in ((f"L{i}.Kpast", f"L{i}.KR" if m.position == "rope" else f"L{i}.K"),
+                             (f"L{i}.Vpast", f"L{i}.V")):
+            if ours in step.inputs:
+                kept = step.tensors[ours].shape[1]
+                feed[ours] = cache[theirs][:, cache[theirs].shape[1] - kept:]
+    return step.evaluate(feed)["LOGITS"][:, 0]
+
+
+def tokens(batch: int, n: int, vocab: int = 64, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, vocab, (batch, n))
