@@ -121,3 +121,20 @@ def test_aa_sim_never_imports_mappers_or_experiments():
                 assert not name.startswith(("mappers", "experiments")), f"{path}: imports {name}"
             if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("sim", "mappers"):
                 assert not any(a.name.startswith("_") for a in node.names), f"{path}: private import {node.module}"
+
+
+def test_aa_family_mapping_is_the_design_and_design_param_overrides():
+    from experiments.families import get_family
+    from experiments.space import Point
+
+    fam = get_family("attention")
+    assert fam.default_mapping == "fusemax" and set(fam.mappings) == {"unfused", "flat", "flashattention2", "fusemax"}
+    w = {"model": "gpt2", "phase": "prefill", "batch": 1, "seq_len": 128, "kv_len": None, "layers": 1,
+         "attention": "3pass", "block": 64, "lm_head": "all", "weight_dtype": "fp16",
+         "activation_dtype": "fp16", "kv_dtype": "fp16"}
+    small = {"array_rows": 64, "array_cols": 64, "buffer_kib": 2048}
+    by_mapping = fam.evaluate(Point("attention", "flat", w, small)).metrics
+    by_param = fam.evaluate(Point("attention", "fusemax", w, {**small, "design": "flat"})).metrics
+    fusemax = fam.evaluate(Point("attention", "fusemax", w, small)).metrics
+    assert by_mapping == by_param and by_mapping["latency_s"] != fusemax["latency_s"]
+    assert by_mapping["area_mm2"] < fusemax["area_mm2"]  # FLAT's PEs (no max units, smaller register files)
