@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from .errors import SpecError
-from .ir import CascadeBuilder, mask, scale, unary
+from .ir import CascadeBuilder, Unary, mask, scale, unary
 
 VARIANTS = ("3pass", "2pass", "1pass")
 
@@ -43,28 +43,45 @@ def add_attention(
     if variant not in VARIANTS:
         raise SpecError(f"unknown attention variant {variant!r}; allowed: {', '.join(VARIANTS)}")
     n_q, n_kv = b.rank_sizes["P"], b.rank_sizes["M"]
-    e = b.rank_sizes["E"]
     needs_causal = causal and n_q + q_offset - 1 > q_offset and n_kv > 1 + q_offset
     tags = {"group": group, "layer": layer}
-    sm = scale(1.0 / math.sqrt(e))
+    sm = scale(1.0 / math.sqrt(b.rank_sizes["E"]))
     if variant == "3pass":
         post = [sm] + ([mask("M", f"P+{q_offset}")] if needs_causal else [])
-        b.einsum(f"{prefix}QK", f"{prefix}QK[B,G,J,M,P] = {q}[B,P,G,J,E] * {k}[B,M,G,E]", post=post, note="pass 1", **tags)
-        b.einsum(f"{prefix}GM", f"{prefix}GM[B,G,J,P] = {prefix}QK[B,G,J,M,P]", reduce_op="max", note="pass 1", **tags)
-        b.einsum(f"{prefix}SN", f"{prefix}SN[B,G,J,M,P] = {prefix}QK[B,G,J,M,P] - {prefix}GM[B,G,J,P]", pre=[unary("exp")], note="pass 2", **tags)
-        b.einsum(f"{prefix}SD", f"{prefix}SD[B,G,J,P] = {prefix}SN[B,G,J,M,P]", reduce_op="sum", note="pass 2", **tags)
-        b.einsum(f"{prefix}A", f"{prefix}A[B,G,J,M,P] = {prefix}SN[B,G,J,M,P] / {prefix}SD[B,G,J,P]", note="pass 3", **tags)
-        b.einsum(f"{prefix}AV", f"{prefix}AV[B,P,G,J,F] = {prefix}A[B,G,J,M,P] * {v}[B,M,G,F]", note="pass 3", **tags)
-        return f"{prefix}AV"
-
+        return add_three_pass(b, prefix, q, k, v, post, tags)
     if block < 1:
         raise SpecError(f"attention block size {block}; must be >= 1")
+    m1 = add_blocked_scores(b, prefix, q, k, v, block, sm, needs_causal, q_offset,
+                            _FINITE_MASK if variant == "2pass" else -math.inf, tags)
+    if variant == "2pass":
+        return add_two_pass(b, prefix, tags)
+    return add_one_pass(b, prefix, m1, tags)
+
+
+def add_three_pass(b: CascadeBuilder, prefix: str, q: str, k: str, v: str, post: list[Unary],
+                   tags: dict) -> str:
+    """FuseMax Cascade 3: scores and their global max, then exp and its sum, then normalise
+    and multiply by V, each pass over all M keys."""
+    b.einsum(f"{prefix}QK", f"{prefix}QK[B,G,J,M,P] = {q}[B,P,G,J,E] * {k}[B,M,G,E]", post=post, note="pass 1", **tags)
+    b.einsum(f"{prefix}GM", f"{prefix}GM[B,G,J,P] = {prefix}QK[B,G,J,M,P]", reduce_op="max", note="pass 1", **tags)
+    b.einsum(f"{prefix}SN", f"{prefix}SN[B,G,J,M,P] = {prefix}QK[B,G,J,M,P] - {prefix}GM[B,G,J,P]", pre=[unary("exp")], note="pass 2", **tags)
+    b.einsum(f"{prefix}SD", f"{prefix}SD[B,G,J,P] = {prefix}SN[B,G,J,M,P]", reduce_op="sum", note="pass 2", **tags)
+    b.einsum(f"{prefix}A", f"{prefix}A[B,G,J,M,P] = {prefix}SN[B,G,J,M,P] / {prefix}SD[B,G,J,P]", note="pass 3", **tags)
+    b.einsum(f"{prefix}AV", f"{prefix}AV[B,P,G,J,F] = {prefix}A[B,G,J,M,P] * {v}[B,M,G,F]", note="pass 3", **tags)
+    return f"{prefix}AV"
+
+
+def add_blocked_scores(b: CascadeBuilder, prefix: str, q: str, k: str, v: str, block: int,
+                       sm: Unary, needs_causal: bool, q_offset: int, fill_value: float,
+                       tags: dict) -> int:
+    """Partition M into M1 blocks of M0 keys (K and V padded with 0), the masked scaled scores
+    QK and each block's local max LM; return M1."""
+    n_kv = b.rank_sizes["M"]
     m0 = min(block, n_kv)
     m1 = -(-n_kv // m0)
     b.rank("M0", m0)
     b.rank("M1", m1)
     key = f"M1*{m0}+M0"
-    fill_value = _FINITE_MASK if variant == "2pass" else -math.inf
     post = [sm]
     if needs_causal:
         post.append(mask(key, f"P+{q_offset}", fill_value))
@@ -75,22 +92,32 @@ def add_attention(
     b.einsum(f"{prefix}BV", f"{prefix}BV[B,M1,M0,G,F] = {v}[B,{key},G,F]", fills=pad, note="partition M", **tags)
     b.einsum(f"{prefix}QK", f"{prefix}QK[B,G,J,M1,M0,P] = {q}[B,P,G,J,E] * {prefix}BK[B,M1,M0,G,E]", post=post, **tags)
     b.einsum(f"{prefix}LM", f"{prefix}LM[B,G,J,M1,P] = {prefix}QK[B,G,J,M1,M0,P]", reduce_op="max", **tags)
-    exp = [unary("exp")]
-    if variant == "2pass":
-        b.einsum(f"{prefix}SLN", f"{prefix}SLN[B,G,J,M1,M0,P] = {prefix}QK[B,G,J,M1,M0,P] - {prefix}LM[B,G,J,M1,P]", pre=exp, note="pass 1", **tags)
-        b.einsum(f"{prefix}SLD", f"{prefix}SLD[B,G,J,M1,P] = {prefix}SLN[B,G,J,M1,M0,P]", reduce_op="sum", note="pass 1", **tags)
-        b.einsum(f"{prefix}GM", f"{prefix}GM[B,G,J,P] = {prefix}LM[B,G,J,M1,P]", reduce_op="max", note="pass 1", **tags)
-        b.einsum(f"{prefix}PRM", f"{prefix}PRM[B,G,J,M1,P] = {prefix}LM[B,G,J,M1,P] - {prefix}GM[B,G,J,P]", pre=exp, note="pass 1", **tags)
-        b.einsum(f"{prefix}SPD", f"{prefix}SPD[B,G,J,M1,P] = {prefix}SLD[B,G,J,M1,P] * {prefix}PRM[B,G,J,M1,P]", note="pass 1", **tags)
-        b.einsum(f"{prefix}SD", f"{prefix}SD[B,G,J,P] = {prefix}SPD[B,G,J,M1,P]", reduce_op="sum", note="pass 1", **tags)
-        b.einsum(f"{prefix}SN", f"{prefix}SN[B,G,J,M1,M0,P] = {prefix}QK[B,G,J,M1,M0,P] - {prefix}GM[B,G,J,P]", pre=exp, note="pass 2", **tags)
-        b.einsum(f"{prefix}A", f"{prefix}A[B,G,J,M1,M0,P] = {prefix}SN[B,G,J,M1,M0,P] / {prefix}SD[B,G,J,P]", note="pass 2", **tags)
-        b.einsum(f"{prefix}AV", f"{prefix}AV[B,P,G,J,F] = {prefix}A[B,G,J,M1,M0,P] * {prefix}BV[B,M1,M0,G,F]", note="pass 2", **tags)
-        return f"{prefix}AV"
+    return m1
 
+
+def add_two_pass(b: CascadeBuilder, prefix: str, tags: dict) -> str:
+    """FuseMax Cascade 4: per-block exp sums rescaled to the global max (pass 1), then
+    normalise and multiply by V (pass 2)."""
+    exp = [unary("exp")]
+    b.einsum(f"{prefix}SLN", f"{prefix}SLN[B,G,J,M1,M0,P] = {prefix}QK[B,G,J,M1,M0,P] - {prefix}LM[B,G,J,M1,P]", pre=exp, note="pass 1", **tags)
+    b.einsum(f"{prefix}SLD", f"{prefix}SLD[B,G,J,M1,P] = {prefix}SLN[B,G,J,M1,M0,P]", reduce_op="sum", note="pass 1", **tags)
+    b.einsum(f"{prefix}GM", f"{prefix}GM[B,G,J,P] = {prefix}LM[B,G,J,M1,P]", reduce_op="max", note="pass 1", **tags)
+    b.einsum(f"{prefix}PRM", f"{prefix}PRM[B,G,J,M1,P] = {prefix}LM[B,G,J,M1,P] - {prefix}GM[B,G,J,P]", pre=exp, note="pass 1", **tags)
+    b.einsum(f"{prefix}SPD", f"{prefix}SPD[B,G,J,M1,P] = {prefix}SLD[B,G,J,M1,P] * {prefix}PRM[B,G,J,M1,P]", note="pass 1", **tags)
+    b.einsum(f"{prefix}SD", f"{prefix}SD[B,G,J,P] = {prefix}SPD[B,G,J,M1,P]", reduce_op="sum", note="pass 1", **tags)
+    b.einsum(f"{prefix}SN", f"{prefix}SN[B,G,J,M1,M0,P] = {prefix}QK[B,G,J,M1,M0,P] - {prefix}GM[B,G,J,P]", pre=exp, note="pass 2", **tags)
+    b.einsum(f"{prefix}A", f"{prefix}A[B,G,J,M1,M0,P] = {prefix}SN[B,G,J,M1,M0,P] / {prefix}SD[B,G,J,P]", note="pass 2", **tags)
+    b.einsum(f"{prefix}AV", f"{prefix}AV[B,P,G,J,F] = {prefix}A[B,G,J,M1,M0,P] * {prefix}BV[B,M1,M0,G,F]", note="pass 2", **tags)
+    return f"{prefix}AV"
+
+
+def add_one_pass(b: CascadeBuilder, prefix: str, m1: int, tags: dict) -> str:
+    """FuseMax Cascade 5 (FlashAttention's online softmax): a recurrence over M1 carrying the
+    running max, denominator and numerator, each rescaled when the max grows."""
     sizes = b.rank_sizes
     step = {r: sizes[r] for r in ("B", "G", "J", "P")}
     run_shape = (step["B"], step["G"], step["J"], m1 + 1, step["P"])
+    exp = [unary("exp")]
     b.tensor(f"{prefix}RM", "B,G,J,M1,P", shape=run_shape, init=-math.inf)
     b.tensor(f"{prefix}RD", "B,G,J,M1,P", shape=run_shape, init=0.0)
     b.tensor(f"{prefix}RNV", "B,G,J,M1,F,P", shape=run_shape[:4] + (sizes["F"], step["P"]), init=0.0)
