@@ -15,7 +15,7 @@ from workloads.errors import SpecError
 _MODULES = ("unfused", "flat", "flashattention2", "fusemax")
 
 DATAFLOWS: dict[str, Dataflow] = {
-    name: importlib.import_module(f"sim.attention_array.dataflows.{name}").DATAFLOW for name in _MODULES}
+    df.name: df for df in (importlib.import_module(f"sim.attention_array.dataflows.{m}").DATAFLOW for m in _MODULES)}
 DESIGNS: tuple[str, ...] = tuple(DATAFLOWS)
 PAPER_DESIGNS: tuple[str, ...] = tuple(n for n, d in DATAFLOWS.items() if d.paper is not None)
 SKIPS_MASKED_TILES: tuple[str, ...] = tuple(n for n, d in DATAFLOWS.items() if d.skips_masked_tiles)
