@@ -83,9 +83,19 @@ class Workloads(_Strict):
     @field_validator("models")
     @classmethod
     def _known_models(cls, models):
+        """A zoo name (or alias), a config.json path, a checkpoint folder or a model id in the
+        local Hugging Face cache: whatever `workloads.get_model` resolves (paths are relative to
+        the working directory)."""
+        from workloads import SpecError, get_model
+
         for i, m in enumerate(models):
-            if m not in MODELS:
-                raise ValueError(f"unknown model {m!r} (item {i}); allowed: {', '.join(MODELS)}")
+            try:
+                get_model(m)
+            except SpecError as err:
+                if not str(err).startswith(f"unknown model {m!r}"):
+                    raise ValueError(f"item {i}: {err}") from None
+                raise ValueError(f"unknown model {m!r} (item {i}); allowed: {', '.join(MODELS)}, a config.json "
+                                 "path, a checkpoint folder or a cached Hugging Face model id") from None
         return models
 
     @field_validator("batch", "seq_len")

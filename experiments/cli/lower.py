@@ -31,7 +31,10 @@ def _choice(name: str, allowed) -> click.Choice:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "dot"]), default="text", show_default=True)
 def lower(model, phase, seq_len, kv_len, batch, new_tokens, attention, block, layers, lm_head,
           weight_dtype, act_dtype, kv_dtype, fmt) -> None:
-    """Lower MODEL to an extended-Einsum cascade; print ops, bytes and intensity per Einsum."""
+    """Lower MODEL to an extended-Einsum cascade; print ops, bytes and intensity per Einsum.
+
+    MODEL is a zoo name (`einspace models`), a Hugging Face config.json path, a checkpoint folder
+    holding one, or a model id (ORG/NAME) in the local Hugging Face cache; never the network."""
     cascade = lower_model(
         model, phase, batch=batch, seq_len=seq_len, kv_len=kv_len, attention=attention,
         dtypes=Dtypes(weight_dtype, act_dtype, kv_dtype), new_tokens=new_tokens, layers=layers,
