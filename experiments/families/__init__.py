@@ -21,7 +21,7 @@ before any worker starts).
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
@@ -39,11 +39,6 @@ _FAMILIES: dict[str, str] = {
     "attention": "experiments.families.attention",
 }
 
-# What modules that predate `Family.phases`/`fidelity` leave at the defaults: PIM-GPT evaluates one
-# decode token on the command-level fast engine.
-_DEFAULTS_OF = {"pim": {"phases": ("decode",),
-                        "fidelity": "cycle-level (DRAM commands; sim.pim fast engine = event-driven engine)"}}
-
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -58,15 +53,14 @@ class Family:
     name: str
     params: type[BaseModel]
     metrics: tuple[str, ...]
-    arch: Callable[[BaseModel, dict], Any] | None = None
-    map: Callable[..., Mapping] | None = None
-    simulate: Callable[[Mapping, Any], Result] | None = None
+    arch: Callable[[BaseModel, dict], Any]
+    map: Callable[..., Mapping]
+    simulate: Callable[[Mapping, Any], Result]
     mappings: tuple[str, ...] = ("unfused",)
     description: str = ""
     phases: tuple[str, ...] = ("prefill", "decode")
     fidelity: str = ""
     check: Callable[[dict, dict], None] | None = None
-    legacy_evaluate: Callable[..., Evaluation] | None = None
 
     @property
     def default_mapping(self) -> str:
@@ -84,8 +78,6 @@ class Family:
 
     def evaluate(self, point) -> Evaluation:
         """The point's totals (metrics) and per-Einsum rows, as the sweep stores them."""
-        if self.map is None:
-            return self.legacy_evaluate(point)
         result = self.result(point)
         return Evaluation(metrics=result.totals(), rows=result.rows)
 
@@ -99,10 +91,7 @@ def get_family(name: str) -> Family:
         module = _FAMILIES[name]
     except KeyError:
         raise SpecError(f"unknown architecture family {name!r}; allowed: {', '.join(_FAMILIES)}") from None
-    family = importlib.import_module(module).FAMILY
-    unset = {k: v for k, v in _DEFAULTS_OF.get(name, {}).items()
-             if getattr(family, k) == Family.__dataclass_fields__[k].default}
-    return replace(family, **unset) if unset else family
+    return importlib.import_module(module).FAMILY
 
 
 @lru_cache(maxsize=64)

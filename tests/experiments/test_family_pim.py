@@ -22,7 +22,7 @@ def _result(w, params=None):
 
 def test_declares_its_phases_and_fidelity():
     assert FAMILY.phases == ("decode",) and "cycle-level" in FAMILY.fidelity
-    assert FAMILY.map is not None and FAMILY.legacy_evaluate is None
+    assert FAMILY.map is not None and FAMILY.simulate is not None
 
 
 @pytest.mark.parametrize("kw, params, key", [
