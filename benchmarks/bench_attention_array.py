@@ -1,7 +1,7 @@
 """Array-model benchmark: simulation wall time and FuseMax's 2D utilization and speedup over FLAT."""
 import time
 
-from sim.attention_array import simulate_model
+from experiments.reproductions.fusemax_layers import simulate_model
 
 
 def run() -> list[dict]:
