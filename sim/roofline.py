@@ -216,9 +216,11 @@ def accelerator(
 
 
 def processor(name: str, peak_flops: float, vector_flops: float, bandwidth_bytes_per_s: float,
-              buffer_bytes: float, tdp_w: float, die_mm2: float, dram: str, source: str) -> RooflineSpec:
+              buffer_bytes: float, tdp_w: float, die_mm2: float, dram: str, clock_hz: float,
+              source: str) -> RooflineSpec:
     """A GPU or CPU from its datasheet: peak MAC rate (a MAC is two flops), vector rate, memory
-    bandwidth, last-level cache as the buffer; energy modeled as TDP × time."""
+    bandwidth, last-level cache as the buffer, the clock its peak rates are quoted at; energy
+    modeled as TDP × time."""
     return RooflineSpec(
         name=name,
         peak_macs_per_s=peak_flops / 2,
@@ -232,6 +234,7 @@ def processor(name: str, peak_flops: float, vector_flops: float, bandwidth_bytes
         area_mm2=die_mm2,
         static_power_w=tdp_w,
         word_bytes=2.0,
+        clock_hz=clock_hz,
         source=source + f"; energy modeled as TDP × time ({dram})",
     )
 

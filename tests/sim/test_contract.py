@@ -60,3 +60,16 @@ def test_mapping_lookup(cascade):
     assert m.of(cascade.einsums[1].name).unit == "a"
     with pytest.raises(KeyError):
         m.of("nope")
+
+
+def test_every_family_spec_is_an_arch_spec():
+    from sim.attention_array.arch import FUSEMAX
+    from sim.bitserial.presets import accelerator
+    from sim.contract import ArchSpec
+    from sim.pim.spec import PimSystem
+    from sim.roofline import PRESETS
+
+    specs = [*PRESETS.values(), PimSystem(), accelerator("bitmod-lossy", "generative", "llama-2-7b"), FUSEMAX]
+    for spec in specs:
+        assert isinstance(spec, ArchSpec), type(spec).__name__
+        assert spec.name and spec.clock_hz > 0 and spec.source, spec.name
