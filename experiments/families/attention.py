@@ -57,6 +57,9 @@ class AttentionParams(BaseModel):
     array_cols: int = Field(FUSEMAX.cols_2d, gt=0, description="2D array columns")
     width_1d: int = Field(FUSEMAX.width_1d, gt=0, description="1D array PEs")
     buffer_kib: int = Field(FUSEMAX.buffer_bytes // 1024, gt=0, description="global buffer, KiB")
+    # FuseMax: one 512-B row per cycle; FLAT's iso-area preset (arch.FLAT): four ports, 2048 B per cycle
+    buffer_bytes_per_cycle: int = Field(FUSEMAX.buffer_bytes_per_cycle, gt=0,
+                                        description="global buffer bandwidth, bytes per cycle")
     offchip_gib_per_s: float = Field(FUSEMAX.offchip_bytes_per_s / 2**30, gt=0, description="off-chip, GiB/s")
     clock_mhz: float = Field(FUSEMAX.clock_hz / 1e6, gt=0)
     mode: Literal["cycle", "paper"] = "cycle"
@@ -64,6 +67,7 @@ class AttentionParams(BaseModel):
     def spec(self) -> ArraySpec:
         return replace(FUSEMAX, name="sweep", rows_2d=self.array_rows, cols_2d=self.array_cols,
                        width_1d=self.width_1d, buffer_bytes=self.buffer_kib * 1024,
+                       buffer_bytes_per_cycle=self.buffer_bytes_per_cycle,
                        offchip_bytes_per_s=self.offchip_gib_per_s * 2**30, clock_hz=self.clock_mhz * 1e6)
 
 
