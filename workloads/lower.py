@@ -40,6 +40,9 @@ class Dtypes:
     kv: str = "fp16"
 
 
+MAX_BATCH = 2**20  # sequences per lowering (docs/limits.md); op counts stay exact Python integers
+
+
 def _positive(name: str, value: int) -> int:
     if not isinstance(value, int) or value < 1:
         raise SpecError(f"{name} must be a positive integer; got {value!r}")
@@ -67,7 +70,8 @@ def lower(
         raise SpecError(f"unknown attention variant {attention!r}; allowed: {', '.join(VARIANTS)}")
     if lm_head not in LM_HEAD:
         raise SpecError(f"unknown lm_head {lm_head!r}; allowed: {', '.join(LM_HEAD)}")
-    _positive("batch", batch)
+    if _positive("batch", batch) > MAX_BATCH:
+        raise SpecError(f"batch {batch}: at most {MAX_BATCH:,} sequences")
     _positive("seq_len", seq_len)
     _positive("block", block)
     if phase == "decode":
@@ -81,6 +85,8 @@ def lower(
     if not isinstance(past, int) or past < 0:
         raise SpecError(f"kv_len must be a non-negative integer; got {past!r}")
     n_layers = spec.n_layers if layers is None else _positive("layers", layers)
+    if n_layers > spec.n_layers:
+        raise SpecError(f"layers {n_layers}: {spec.name} has {spec.n_layers} layers")
     total = past + queries
     if spec.position == "learned" and total > spec.max_positions:
         raise SpecError(f"{spec.name} has {spec.max_positions} learned positions; {total} requested")

@@ -228,7 +228,10 @@ class Cascade:
             rows.append(row)
         df = pd.DataFrame(rows)
         op_cols = sorted(c for c in df.columns if c.startswith("op_"))
-        df[op_cols] = df[op_cols].fillna(0).astype("int64")
+        df[op_cols] = df[op_cols].fillna(0)
+        for col in op_cols:
+            if df[col].map(abs).max() < 2**63:  # counts past int64 stay exact Python integers
+                df[col] = df[col].astype("int64")
         return df
 
 
