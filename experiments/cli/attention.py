@@ -60,9 +60,7 @@ def _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode="cycle", 
                f"{r.energy_pj / 1e12:.4g} J; end to end {r.end_to_end_cycles:,d} cycles")
     click.echo(f"traffic {r.traffic_bytes:,d} B; lower bound {r.lower_bound_bytes:,.0f} B; "
                f"ratio {row['ratio_to_lower_bound']:.3f}")
-    for tensor in sorted(set(traffic.read_bytes) | set(traffic.write_bytes)):
-        click.echo(f"  {tensor:>2}  read {traffic.read_bytes.get(tensor, 0):>16,d} B"
-                   f"  write {traffic.write_bytes.get(tensor, 0):>16,d} B")
+    _traffic_lines(traffic)
     click.echo(f"utilization 2D {r.util_2d:.3f}  1D {r.util_1d:.3f}")
     for s in r.stages:
         click.echo(f"  {s.stage:>9}: {s.cycles:,d} cycles  2D {s.util_2d:.3f}  1D {s.util_1d:.3f}")
@@ -84,10 +82,10 @@ def _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode="cycle", 
 @click.option("--mode", type=click.Choice(["cycle", "paper"]), default="cycle", show_default=True,
               help="With --model: cycle-level model, or the FuseMax artifact's accounting.")
 @click.option("--reproduce", "reproduce_dir", default=None,
-              help="Run FuseMax's evaluation grid (experiments/fusemax.yaml) in --mode; write "
-                   "CSV, summary and plots to this directory.")
+              help="Run FuseMax's evaluation (the experiment experiments/fusemax.yaml) in process in "
+                   "--mode; write CSV, summary and plots to this directory.")
 @click.option("--grid", default="experiments/fusemax.yaml", show_default=True,
-              help="Grid file for --reproduce.")
+              help="Experiment file for --reproduce (its workloads, sequence lengths and designs).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def attention(model, seq_len, head_dim, heads, kv_heads, batch, bytes_per_element, causal, buffer_kib,
@@ -96,33 +94,41 @@ def attention(model, seq_len, head_dim, heads, kv_heads, batch, bytes_per_elemen
 
     With --model, simulate the layer on the FuseMax-style array (cycles, energy, utilization;
     --mode paper follows the FuseMax artifact's accounting). With --reproduce DIR, run FuseMax's
-    evaluation grid and write results_<mode>.csv, summary_<mode>.yaml and plots_<mode>/."""
+    evaluation grid in process and write results_<mode>.csv, summary_<mode>.yaml and plots_<mode>/
+    (`einspace sweep experiments/fusemax.yaml` computes the same as an experiment)."""
     if reproduce_dir is not None:
-        from experiments.reproductions.fusemax import format_summary, load_grid, reproduce
-        for line in format_summary(reproduce(load_grid(grid), reproduce_dir, mode)):
-            click.echo(f"[{mode}] {line}")
+        _reproduce(grid, reproduce_dir, mode)
         return
     if seq_len is None:
         raise SpecError("--seq-len is required")
     if batch is None:
         batch = 64 if model is not None and model.startswith("fusemax-") else 1
-    if model is not None:
-        buffer_kib = 16384 if buffer_kib is None else buffer_kib
-        if buffer_kib < 1:
-            raise SpecError(f"--buffer-kib must be positive, got {buffer_kib}")
-        _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode, causal)
-        return
+    if buffer_kib is None and model is not None:
+        buffer_kib = 16384
     if buffer_kib is None:
         raise SpecError("--buffer-kib is required")
+    if buffer_kib < 1:
+        raise SpecError(f"--buffer-kib must be positive, got {buffer_kib}")
+    if model is not None:
+        _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode, causal)
+        return
     layer = AttentionLayer(n_q=seq_len, n_kv=seq_len, head_dim=head_dim, heads=heads,
                            kv_heads=kv_heads, batch=batch, bytes_per_element=bytes_per_element,
                            causal=causal)
-    if buffer_kib < 1:
-        raise SpecError(f"--buffer-kib must be positive, got {buffer_kib}")
-    buffer_bytes = buffer_kib * 1024
+    _search_report(design, layer, buffer_kib * 1024, fmt)
+
+
+def _reproduce(grid: str, out_dir: str, mode: str) -> None:
+    from experiments.reproductions.fusemax import format_summary, load_grid, reproduce
+    for line in format_summary(reproduce(load_grid(grid), out_dir, mode)):
+        click.echo(f"[{mode}] {line}")
+
+
+def _search_report(design: str, layer: AttentionLayer, buffer_bytes: int, fmt: str) -> None:
+    """The searched tiling of ``design`` for ``layer``: traffic per tensor, the bound, the ratio."""
     result = search_design(design, layer, buffer_bytes)
     if result is None:
-        raise SpecError(f"no tiling of {design} fits a {buffer_kib} KiB buffer for this layer")
+        raise SpecError(f"no tiling of {design} fits a {buffer_bytes // 1024} KiB buffer for this layer")
     traffic = result.mapping.traffic
     bound = traffic_bound(layer, buffer_bytes)
     row = {
@@ -151,8 +157,12 @@ def attention(model, seq_len, head_dim, heads, kv_heads, batch, bytes_per_elemen
         return
     click.echo(f"{design}: q_tile={row['q_tile']} kv_tile={row['kv_tile']}  "
                f"footprint {row['footprint_bytes']} B of {buffer_bytes} B")
+    _traffic_lines(traffic)
+    click.echo(f"total {traffic.total_bytes:,d} B; lower bound {bound.lower_bound_bytes:,.0f} B "
+               f"({bound.regime}); ratio {row['ratio_to_lower_bound']:.3f}")
+
+
+def _traffic_lines(traffic) -> None:
     for tensor in sorted(set(traffic.read_bytes) | set(traffic.write_bytes)):
         click.echo(f"  {tensor:>2}  read {traffic.read_bytes.get(tensor, 0):>16,d} B"
                    f"  write {traffic.write_bytes.get(tensor, 0):>16,d} B")
-    click.echo(f"total {traffic.total_bytes:,d} B; lower bound {bound.lower_bound_bytes:,.0f} B "
-               f"({bound.regime}); ratio {row['ratio_to_lower_bound']:.3f}")
