@@ -13,7 +13,7 @@ import click
 from sim.dram import (DEFAULT_MAPPING, available_standards, capacity_bytes, check_trace,
                       load_standard, read_trace, simulate, synthetic)
 from sim.dram.engines import ENGINES
-from sim.dram.trace import SYNTHETIC
+from sim.dram.trace import MAX_REQUESTS, SYNTHETIC
 from workloads.errors import SpecError
 
 FORMATS = ("text", "json")
@@ -31,6 +31,8 @@ def _check(option: str, value, allowed) -> None:
 @click.option("--synthetic", "pattern", default=None, help="|".join(SYNTHETIC))
 @click.option("--requests", default=10000, show_default=True, type=int,
               help="requests of a synthetic pattern")
+@click.option("--max-requests", default=MAX_REQUESTS, show_default=True, type=click.IntRange(min=1),
+              help="refuse a trace or pattern with more requests (a bound on time)")
 @click.option("--stride", default=None, type=int, help="bytes between strided requests")
 @click.option("--seed", default=0, show_default=True, type=int, help="random-pattern seed")
 @click.option("--write-fraction", default=0.0, show_default=True, type=float,
@@ -43,7 +45,7 @@ def _check(option: str, value, allowed) -> None:
 @click.option("--check/--no-check", default=True, show_default=True,
               help="run the independent timing checker on the command trace")
 @click.option("--format", "fmt", default="text", show_default=True, help="text or json")
-def dram(standard: str, trace_path: str | None, pattern: str | None, requests: int,
+def dram(standard: str, trace_path: str | None, pattern: str | None, requests: int, max_requests: int,
          stride: int | None, seed: int, write_fraction: float, mapping: str, policy: str,
          refresh: str, engine: str, check: bool, fmt: str) -> None:
     """Simulate DRAM requests and report bandwidth, row-buffer rates, latency and energy."""
@@ -56,12 +58,13 @@ def dram(standard: str, trace_path: str | None, pattern: str | None, requests: i
     if not 0.0 <= write_fraction <= 1.0:
         raise SpecError(f"--write-fraction {write_fraction}: must be between 0 and 1")
     if trace_path is not None:
-        entries = read_trace(trace_path)
+        entries = read_trace(trace_path, capacity_bytes=capacity_bytes(std), max_requests=max_requests)
         source = trace_path
     else:
         _check("--synthetic", pattern, SYNTHETIC)
         entries = synthetic(pattern, requests, std.organization.burst_bytes, capacity_bytes(std),
-                            stride_bytes=stride, seed=seed, write_fraction=write_fraction)
+                            stride_bytes=stride, seed=seed, write_fraction=write_fraction,
+                            max_requests=max_requests)
         source = f"synthetic {pattern}"
     click.echo(f"simulating {len(entries)} requests ({source}) on {std.name}...", err=True)
     result = simulate(std, entries, mapping=mapping, policy=policy, refresh=refresh,

@@ -1,11 +1,12 @@
 """Request streams: the common ``ADDR R|W [cycle]`` trace format and synthetic generators.
 
 Trace lines hold a hex (``0x...``) or decimal byte address, ``R`` or ``W`` and an optional arrival
-cycle; blank lines and ``#`` comments are skipped. The operation may also be spelled as other
+cycle (non-decreasing down the file); blank lines and ``#`` comments are skipped. The operation may also be spelled as other
 simulators' traces spell it -- ``READ``/``WRITE`` (DRAMSim3: ``0x... READ 12``), ``RD``/``WR``,
 ``LD``/``ST`` or ``LOAD``/``STORE`` (Ramulator 2 LoadStoreTrace: ``LD 0x...``), ``P_MEM_RD``/
 ``P_MEM_WR`` (DRAMSim2 k6 traces) -- any case, and may come before the address. Without a
-cycle a request arrives at cycle 0 and enters the controller as soon as its queue has room. Each request is one burst (the standard's burst size); the low address bits inside
+cycle a request arrives with the one before it (the first at cycle 0) and enters the controller
+as soon as its queue has room. Each request is one burst (the standard's burst size); the low address bits inside
 a burst are ignored.
 """
 from __future__ import annotations
@@ -18,6 +19,8 @@ import numpy as np
 from workloads.errors import SpecError
 
 SYNTHETIC = ("stream", "strided", "random")
+MAX_REQUESTS = 1_000_000  # default bound on a trace's or a pattern's requests (docs/limits.md)
+MAX_LINE_CHARS = 256  # a trace line longer than this is not a trace line
 READ_OPS = ("R", "READ", "RD", "LD", "LOAD", "P_MEM_RD")
 WRITE_OPS = ("W", "WRITE", "WR", "ST", "STORE", "P_MEM_WR")
 
@@ -33,54 +36,92 @@ def _parse_int(text: str) -> int:
     return int(text, 16) if text.lower().startswith("0x") else int(text, 10)
 
 
-def parse_trace_lines(lines, source: str) -> list[TraceEntry]:
-    """Parse trace text; errors name `source` and the line."""
-    entries: list[TraceEntry] = []
-    for lineno, raw in enumerate(lines, start=1):
-        text = raw.split("#", 1)[0].strip()
-        if not text:
-            continue
-        parts = text.split()
-        where = f"{source}:{lineno}"
-        if len(parts) not in (2, 3):
-            raise SpecError(f"{where}: expected 'ADDR R|W [cycle]', got {raw.strip()!r}")
-        if parts[0].upper() in READ_OPS + WRITE_OPS:
-            parts[0], parts[1] = parts[1], parts[0]
+def parse_trace_line(raw: str, where: str) -> TraceEntry | None:
+    """One trace line (None for a blank or comment line; arrival -1 when the line has no cycle);
+    errors name `where`."""
+    text = raw.split("#", 1)[0].strip()
+    if not text:
+        return None
+    parts = text.split()
+    if len(parts) not in (2, 3):
+        raise SpecError(f"{where}: expected 'ADDR R|W [cycle]', got {raw.strip()[:80]!r}")
+    if parts[0].upper() in READ_OPS + WRITE_OPS:
+        parts[0], parts[1] = parts[1], parts[0]
+    try:
+        address = _parse_int(parts[0])
+    except ValueError:
+        raise SpecError(f"{where}: address {parts[0][:40]!r} is not a hex (0x..) or decimal integer") from None
+    op = parts[1].upper()
+    if op not in READ_OPS + WRITE_OPS:
+        raise SpecError(f"{where}: operation {parts[1][:40]!r}; allowed: {', '.join(READ_OPS + WRITE_OPS)}")
+    arrival = None
+    if len(parts) == 3:
         try:
-            address = _parse_int(parts[0])
+            arrival = _parse_int(parts[2])
         except ValueError:
-            raise SpecError(f"{where}: address {parts[0]!r} is not a hex (0x..) or decimal "
-                            "integer") from None
-        op = parts[1].upper()
-        if op not in READ_OPS + WRITE_OPS:
-            raise SpecError(f"{where}: operation {parts[1]!r}; allowed: "
-                            f"{', '.join(READ_OPS + WRITE_OPS)}")
-        arrival = 0
-        if len(parts) == 3:
-            try:
-                arrival = _parse_int(parts[2])
-            except ValueError:
-                raise SpecError(f"{where}: cycle {parts[2]!r} is not an integer") from None
-        if address < 0 or arrival < 0:
-            raise SpecError(f"{where}: address and cycle must be non-negative")
-        entries.append(TraceEntry(address, op in WRITE_OPS, arrival))
+            raise SpecError(f"{where}: cycle {parts[2][:40]!r} is not an integer") from None
+    if address < 0 or (arrival is not None and arrival < 0):
+        raise SpecError(f"{where}: address and cycle must be non-negative")
+    return TraceEntry(address, op in WRITE_OPS, -1 if arrival is None else arrival)
+
+
+def parse_trace_lines(lines, source: str, *, capacity_bytes: int | None = None,
+                      max_requests: int = MAX_REQUESTS) -> list[TraceEntry]:
+    """Parse trace lines; errors name `source` and the line. Arrival cycles must not go
+    backwards (a line without a cycle arrives with the request before it, the first at cycle 0),
+    addresses must lie below `capacity_bytes` (when given), and more than `max_requests` requests
+    is an error (raise the bound to simulate a longer trace)."""
+    entries: list[TraceEntry] = []
+    last = 0
+    for lineno, raw in enumerate(lines, start=1):
+        where = f"{source}:{lineno}"
+        if len(raw) > MAX_LINE_CHARS:
+            raise SpecError(f"{where}: line longer than {MAX_LINE_CHARS} characters; not a trace line "
+                            "'ADDR R|W [cycle]'")
+        entry = parse_trace_line(raw, where)
+        if entry is None:
+            continue
+        if entry.arrival == -1:
+            entry = TraceEntry(entry.address, entry.is_write, last)
+        if entry.arrival < last:
+            raise SpecError(f"{where}: cycle {entry.arrival} is before the previous request's {last}; "
+                            "arrival cycles must not decrease")
+        if capacity_bytes is not None and entry.address >= capacity_bytes:
+            raise SpecError(f"{where}: address {entry.address:#x} is past the device's {capacity_bytes:#x} bytes")
+        if len(entries) == max_requests:
+            raise SpecError(f"{source}: more than {max_requests:,} requests; raise --max-requests to simulate it")
+        last = entry.arrival
+        entries.append(entry)
     return entries
 
 
-def read_trace(path: str | Path) -> list[TraceEntry]:
+def bounded_lines(handle):
+    """Lines of an open text file, each read with a length bound (so a file without newlines,
+    such as /dev/zero, fails on its first line instead of filling memory)."""
+    while True:
+        line = handle.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        yield line
+
+
+def read_trace(path: str | Path, *, capacity_bytes: int | None = None,
+               max_requests: int = MAX_REQUESTS) -> list[TraceEntry]:
+    """The requests of a trace file, streamed line by line (see `parse_trace_lines`)."""
     path = Path(path)
     try:
-        text = path.read_text()
+        with open(path, encoding="utf-8") as handle:
+            return parse_trace_lines(bounded_lines(handle), str(path), capacity_bytes=capacity_bytes,
+                                     max_requests=max_requests)
     except OSError as err:
         raise SpecError(f"{path}: cannot read trace ({err.strerror})") from None
     except UnicodeDecodeError:
         raise SpecError(f"{path}: trace is not text; expected lines 'ADDR R|W [cycle]'") from None
-    return parse_trace_lines(text.splitlines(), str(path))
 
 
 def synthetic(kind: str, requests: int, burst_bytes: int, capacity_bytes: int,
               stride_bytes: int | None = None, seed: int = 0,
-              write_fraction: float = 0.0) -> list[TraceEntry]:
+              write_fraction: float = 0.0, max_requests: int = MAX_REQUESTS) -> list[TraceEntry]:
     """`requests` accesses, all arriving at cycle 0.
 
     ``stream``: consecutive bursts; ``strided``: every `stride_bytes`; ``random``: uniform over
@@ -90,6 +131,8 @@ def synthetic(kind: str, requests: int, burst_bytes: int, capacity_bytes: int,
         raise SpecError(f"synthetic pattern {kind!r}; allowed: {', '.join(SYNTHETIC)}")
     if requests < 0:
         raise SpecError(f"--requests {requests}: must be non-negative")
+    if requests > max_requests:
+        raise SpecError(f"--requests {requests:,}: more than {max_requests:,}; raise --max-requests to simulate it")
     rng = np.random.default_rng(seed)
     index = np.arange(requests, dtype=np.int64)
     if kind == "stream":

@@ -87,11 +87,11 @@ def test_trace_lines_hex_decimal_and_cycles():
 
 def test_trace_lines_in_other_simulators_spellings():
     # DRAMSim3 "ADDR READ|WRITE cycle", Ramulator 2 LoadStoreTrace "LD|ST ADDR", DRAMSim2 k6
-    lines = ["0x1f40 READ 12", "0x1f80 WRITE 13", "LD 0x2000", "st 8192 4", "0x40 P_MEM_RD 3",
-             "0x80 p_mem_wr", "RD 64", "64 wr 1"]
+    lines = ["0x1f40 READ 12", "0x1f80 WRITE 13", "LD 0x2000", "st 8192 14", "0x40 P_MEM_RD 15",
+             "0x80 p_mem_wr", "RD 64", "64 wr 21"]
     got = [(e.address, e.is_write, e.arrival) for e in parse_trace_lines(lines, "t")]
-    assert got == [(0x1F40, False, 12), (0x1F80, True, 13), (0x2000, False, 0), (8192, True, 4),
-                   (0x40, False, 3), (0x80, True, 0), (64, False, 0), (64, True, 1)]
+    assert got == [(0x1F40, False, 12), (0x1F80, True, 13), (0x2000, False, 13), (8192, True, 14),
+                   (0x40, False, 15), (0x80, True, 15), (64, False, 15), (64, True, 21)]
     with pytest.raises(SpecError, match="t:1: operation 'FETCH'; allowed: R, READ"):
         parse_trace_lines(["0x40 FETCH"], "t")
     with pytest.raises(SpecError, match="t:1: address 'LD'"):
@@ -142,3 +142,21 @@ def test_cli_bad_trace_line_exits_2(tmp_path, capsys):
     trace.write_text("0x0 R\nnot-an-address R\n")
     assert main(["dram", "--standard", "HBM2", "--trace", str(trace)]) == 2
     assert f"{trace}:2:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lines, kwargs, message", [
+    (["0x40 R 10", "0x80 R 5"], {}, "t:2: cycle 5 is before the previous request's 10"),
+    (["0x400 R"], {"capacity_bytes": 0x400}, "t:1: address 0x400 is past the device's 0x400 bytes"),
+    (["0 R", "64 R", "128 R"], {"max_requests": 2}, "t: more than 2 requests; raise --max-requests"),
+    (["0" * 300 + " R"], {}, "t:1: line longer than 256 characters"),
+])
+def test_trace_bounds_are_one_line(lines, kwargs, message):
+    with pytest.raises(SpecError, match=message):
+        parse_trace_lines(lines, "t", **kwargs)
+
+
+def test_a_file_without_newlines_fails_on_its_first_line():
+    from sim.dram.trace import read_trace
+
+    with pytest.raises(SpecError, match="/dev/zero:1: line longer than 256"):
+        read_trace("/dev/zero")
