@@ -14,25 +14,25 @@ GEMMs run one after another. Vector Einsums (norms, softmax, activations, residu
 modeled**: their rows carry `modeled=False` and zero cost, and the metrics
 `vector_einsums_not_modeled` / `vector_ops_not_modeled` count them.
 
-The design starts from the paper's configuration of `accel` for `task` (PE type, array shape,
-weight bits; `sim.bitserial.presets`); `rows`, `cols`, `lanes`, `buffer_kib`, `weight_bits`
+The design starts from the configuration of the accelerator kind `accel` for `task` (PE type,
+array shape, weight bits; one file per kind in `sim/bitserial/accels/`, `sim.bitserial.kinds` —
+a new file there is a new `accel` value); `rows`, `cols`, `lanes`, `buffer_kib`, `weight_bits`
 override it. ANT/OliVe weight bits are per model in the paper; for a model outside the paper's set
-the most common paper value is used (ANT 5, OliVe 4) unless `weight_bits` is given. Changing
-`lanes` scales the PE's energy per cycle and area linearly from the synthesized figure (an
-assumption of this family, not a paper figure). Area: `sim.bitserial.area` (PEs and buffers at
-28 nm; no DRAM interface).
+the kind's `default` is used (ANT 5, OliVe 4: the most common paper values) unless `weight_bits`
+is given. Changing `lanes` scales the PE's energy per cycle and area linearly from the
+synthesized figure (an assumption of this family, not a paper figure). Area: `sim.bitserial.area`
+(PEs and buffers at 28 nm; no DRAM interface).
 """
 from __future__ import annotations
 
 from dataclasses import replace
-from statistics import mode as most_common
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import mappers.bitserial
 import sim.bitserial
-from sim.bitserial import MODES, presets
+from sim.bitserial import MODES, kinds, presets
 from sim.bitserial.area import NODE_NM
 from sim.bitserial.spec import AcceleratorSpec
 from sim.dram import available_standards
@@ -41,9 +41,6 @@ from workloads.errors import SpecError
 
 from . import Family
 
-PAPER_MODEL = "llama-2-7b"
-DEFAULT_WEIGHT_BITS = {"ant": most_common(presets.ANT_WEIGHT_BITS.values()),
-                       "olive": most_common(presets.OLIVE_WEIGHT_BITS.values())}
 DRAM_MODELS = ("bandwidth", *available_standards())
 
 
@@ -52,25 +49,29 @@ class BitserialParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    accel: Literal[presets.ACCELS] = "bitmod-lossy"  # type: ignore[valid-type]
+    accel: str = Field("bitmod-lossy", description="an accelerator kind: a file of sim/bitserial/accels/")
     task: Literal[presets.TASKS] = "generative"  # type: ignore[valid-type]
-    rows: int | None = Field(None, gt=0, description="PE rows (output channels); default: the paper's array")
-    cols: int | None = Field(None, gt=0, description="PE columns (tokens); default: the paper's array")
+    rows: int | None = Field(None, gt=0, description="PE rows (output channels); default: the kind's array")
+    cols: int | None = Field(None, gt=0, description="PE columns (tokens); default: the kind's array")
     lanes: int | None = Field(None, gt=0, description="activation lanes per PE; default: the PE's own")
     buffer_kib: int = Field(512, gt=0, description="each of the weight and input buffers, KiB")
-    weight_bits: float | None = Field(None, ge=1, le=32, description="default: the paper's for accel/task/model")
+    weight_bits: float | None = Field(None, ge=1, le=32, description="default: the kind's for task/model")
     mode: Literal[MODES] = "paper"  # type: ignore[valid-type]
     dram: Literal[DRAM_MODELS] = Field(  # type: ignore[valid-type]
         "bandwidth", description="bandwidth (the paper's bus) or a sim.dram standard (cycle mode only)")
 
+    @field_validator("accel")
+    @classmethod
+    def _known_accel(cls, value: str) -> str:
+        if value not in kinds.names():
+            raise ValueError(f"accelerator {value!r} is not known; choose one of: {', '.join(kinds.names())}")
+        return value
+
 
 def accelerator(params: BitserialParams, model: str) -> AcceleratorSpec:
     """The `AcceleratorSpec` of a design point."""
-    paper_model = model if model in presets.MODELS else PAPER_MODEL
-    base = presets.accelerator(params.accel, params.task, paper_model, params.dram)
+    base = presets.accelerator(params.accel, params.task, model, params.dram)
     bits = params.weight_bits
-    if bits is None and model not in presets.MODELS and params.accel in DEFAULT_WEIGHT_BITS:
-        bits = DEFAULT_WEIGHT_BITS[params.accel]
     pe = base.pe
     if params.lanes is not None and params.lanes != pe.lanes:
         scale = params.lanes / pe.lanes

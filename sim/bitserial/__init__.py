@@ -7,8 +7,10 @@ mapped cascade (`mappers.bitserial.map` builds the mapping). Modules, one job ea
   PE models that compute a dot product the way each PE does (term by term for BitMoD, with
   per-group accumulation and the scale unit), rounding to FP16 where the hardware does;
 * `spec` — array, buffer, DRAM and accelerator specs;
+* `kinds` — the accelerator kinds (PE, array shape and weight bits per task), one YAML file each
+  in `accels/` (a new file is a new kind; docs/bitserial.md, "Adding a PE kind");
 * `presets` — the BitMoD paper's evaluation setup (Chen et al., HPCA 2025, §VI; the authors'
-  simulator scripts);
+  simulator scripts): buffers, DRAM bus, and `accelerator(kind, task, model)`;
 * `shape`, `plan` — what the mapper hands over per matrix Einsum: the GEMM shape and its tile
   schedule;
 * `paper` — the paper's analytical accounting (per-layer max(compute, DRAM), no overlap);

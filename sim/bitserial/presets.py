@@ -5,17 +5,14 @@ Source: Y. Chen et al., "BitMoD: Bit-serial Mixture-of-Datatype LLM Acceleration
 scripts (github.com/abdelfattah-lab/BitMoD-HPCA-25, `bitmod_sim/test_{baseline,ant,olive,bitmod}.py`
 and `accelerator.py`), which hold the numbers the paper's tables and figures were made from:
 
-* 28 nm, 1 GHz; iso-area PE arrays: FP16 32×24 (discriminative) / 64×12 (generative), ANT
-  32×32 / 64×16, OliVe 36×32 / 72×16, BitMoD 32×32 / 64×16 PEs of 4 lanes;
-* PE energy per cycle (pJ) / area (µm²), synthesized at 28 nm: FP16 0.77 / 1968.7, ANT 0.56 /
-  1318.6, OliVe 0.613 / 1318.6, BitMoD 0.56 / 1507.7; ×1.5 for place and route (`PR_SCALING`);
-* 512 KiB weight and 512 KiB input buffers, 8 banks each; a 128-bit DDR bus (2 transfers per
-  cycle → 256 bits/cycle) at 2400 pJ per 128-bit access = 18.75 pJ/bit;
-* effective weight bits: BitMoD lossy 4.0625 (4-bit weights + an 8-bit scale per 128) for
-  discriminative, 3.0625 for generative tasks; BitMoD lossless 6.0625 (INT6 + scale); ANT
-  per model 5 / 5 / 5.25 / 5 / 4 / 5 and OliVe 4 / 4 / 4 / 4 / 4 / 4.5 bits (OPT-1.3B, Phi-2,
-  Yi-6B, LLaMA-2-7B, LLaMA-2-13B, LLaMA-3-8B) — the mixed precisions those accelerators need to
-  stay within the accuracy budget (paper §VI-A, the authors' `w_prec` tables).
+* the accelerator kinds — PE energy per cycle / area (synthesized at 28 nm, ×1.5 for place and
+  route, `PR_SCALING`), iso-area array shapes per task, effective weight bits per task or per
+  model — are data: one file per kind in `sim/bitserial/accels/`, loaded by `sim.bitserial.kinds`
+  (FP16, ANT, OliVe, BitMoD lossy and lossless, each citing its script);
+* 28 nm, 1 GHz; 512 KiB weight and 512 KiB input buffers, 8 banks each; a 128-bit DDR bus (2
+  transfers per cycle → 256 bits/cycle) at 2400 pJ per 128-bit access = 18.75 pJ/bit.
+
+`ACCELS`, `PES`, `ARRAYS`, `ANT_WEIGHT_BITS` and `OLIVE_WEIGHT_BITS` are views of that registry.
 """
 from __future__ import annotations
 
@@ -23,46 +20,38 @@ import math
 
 from dataclasses import replace
 
-from sim.bitserial.spec import AcceleratorSpec, BufferSpec, CommandDram, DramSpec, PESpec
-from sim.numerics.terms import term_cycles
+from sim.bitserial import kinds
+from sim.bitserial.spec import AcceleratorSpec, BufferSpec, CommandDram, DramSpec
 from sim.roofline import sram_energy_j_per_byte
 from workloads.errors import SpecError
 
 PAPER = "Chen et al., BitMoD, HPCA 2025 §VI-A; authors' bitmod_sim scripts"
 MODELS = ("opt-1.3b", "phi-2", "yi-6b", "llama-2-7b", "llama-2-13b", "llama-3-8b")
-ACCELS = ("fp16", "ant", "olive", "bitmod-lossy", "bitmod-lossless")
-TASKS = ("discriminative", "generative")
+TASKS = kinds.TASKS
 PHASES = ("prefill", "decode")
 SEQ_LEN = 256
 DECODE_TOKENS = 20
 KIB = 1024
 
-ANT_WEIGHT_BITS = {"opt-1.3b": 5.0, "phi-2": 5.0, "yi-6b": 5.25, "llama-2-7b": 5.0, "llama-2-13b": 4.0, "llama-3-8b": 5.0}
-OLIVE_WEIGHT_BITS = {"opt-1.3b": 4.0, "phi-2": 4.0, "yi-6b": 4.0, "llama-2-7b": 4.0, "llama-2-13b": 4.0, "llama-3-8b": 4.5}
+VIEWS = ("ACCELS", "PES", "ARRAYS", "ANT_WEIGHT_BITS", "OLIVE_WEIGHT_BITS")
 
-_KV_TERM_CYCLES = term_cycles("int8")  # authors' pe_array.py: kv_prec 8 → ceil(8/2)
 
-PES = {
-    "fp16": PESpec("FP16×FP16", False, 1, 1, 1, 0.77, 1968.7, PAPER + " (test_baseline.py)"),
-    "fp16-int8": PESpec("FP16×INT8", False, 1, 1, 1, 0.56, 1318.6,
-                        "no separate figure in the paper; ANT's bit-parallel FP16×INT PE figures used"),
-    "ant": PESpec("ANT", False, 1, 1, 1, 0.56, 1318.6, PAPER + " (test_ant.py)"),
-    "olive": PESpec("OliVe", False, 1, 1, 1, 0.613, 1318.6, PAPER + " (test_olive.py)"),
-    "bitmod-4": PESpec("BitMoD (FP4 variants)", True, 4, term_cycles("fp4_er_pos"), _KV_TERM_CYCLES, 0.56, 1507.7,
-                       PAPER + " (test_bitmod.py); term cycles from sim.numerics.terms"),
-    "bitmod-3": PESpec("BitMoD (FP3 variants)", True, 4, term_cycles("fp3_ea_pos"), _KV_TERM_CYCLES, 0.56, 1507.7,
-                       PAPER + " (test_bitmod.py); term cycles from sim.numerics.terms"),
-    "bitmod-int6": PESpec("BitMoD (INT6 lossless)", True, 4, term_cycles("int6"), _KV_TERM_CYCLES, 0.56, 1507.7,
-                          PAPER + " (test_bitmod.py); radix-4 Booth INT6"),
-}
+def __getattr__(name: str):
+    """The registry views, read when asked for (so a `kinds.register`ed kind shows in them):
+    `ACCELS` the paper's grid in its order (kinds with a `paper_order`); `PES` accel -> task ->
+    PESpec; `ARRAYS` accel -> ((rows, cols) discriminative, generative); `ANT_WEIGHT_BITS` /
+    `OLIVE_WEIGHT_BITS` the paper's per-model bits of ANT / OliVe."""
+    if name not in VIEWS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name == "ACCELS":
+        return tuple(n for n in kinds.names() if kinds.kind(n).paper_order is not None)
+    if name == "PES":
+        return {n: dict(kinds.kind(n).pes) for n in kinds.names()}
+    if name == "ARRAYS":
+        return {n: tuple(kinds.kind(n).array(t) for t in TASKS) for n in kinds.names()}
+    accel = {"ANT_WEIGHT_BITS": "ant", "OLIVE_WEIGHT_BITS": "olive"}[name]
+    return dict(kinds.kind(accel).weight_bits[TASKS[0]].models)
 
-ARRAYS = {  # (discriminative, generative) rows × cols
-    "fp16": ((32, 24), (64, 12)),
-    "ant": ((32, 32), (64, 16)),
-    "olive": ((36, 32), (72, 16)),
-    "bitmod-lossy": ((32, 32), (64, 16)),
-    "bitmod-lossless": ((32, 32), (64, 16)),
-}
 
 _SRAM_PJ_PER_BIT = sram_energy_j_per_byte(512 * KIB, 28) * 1e12 / 8
 
@@ -130,27 +119,18 @@ def parse_dram(value) -> "str | CommandDram":
     raise SpecError(f"dram {value!r}: use 'bandwidth', a standard name or {{standard, channels, mapping}}")
 
 
-def accelerator(accel: str, task: str, model: str, dram="bandwidth") -> AcceleratorSpec:
-    """The paper's configuration of `accel` for `task` (discriminative|generative) on `model`;
-    `dram` switches the DRAM model (`parse_dram`)."""
-    _check("accelerator", accel, ACCELS)
+def accelerator(accel: "str | kinds.AccelKind", task: str, model: str | None, dram="bandwidth") -> AcceleratorSpec:
+    """The configuration of `accel` (a registered kind's name, or a kind, e.g. `kinds.read_kind`)
+    for `task` (discriminative|generative) on `model` — the kind's weight bits for that model, or
+    its default for a model outside its table (or None); `dram` switches the DRAM model
+    (`parse_dram`)."""
+    kind = kinds.kind(accel) if isinstance(accel, str) else accel
     _check("task", task, TASKS)
-    _check("model", model, MODELS)
-    gen = task == "generative"
-    rows, cols = ARRAYS[accel][1 if gen else 0]
-    if accel == "fp16":
-        pe, bits = PES["fp16"], 16.0
-    elif accel == "ant":
-        pe, bits = PES["ant"], ANT_WEIGHT_BITS[model]
-    elif accel == "olive":
-        pe, bits = PES["olive"], OLIVE_WEIGHT_BITS[model]
-    elif accel == "bitmod-lossless":
-        pe, bits = PES["bitmod-int6"], 6.0 + 8 / 128
-    else:
-        pe, bits = (PES["bitmod-3"], 3.0 + 8 / 128) if gen else (PES["bitmod-4"], 4.0 + 8 / 128)
+    rows, cols = kind.array(task)
     return AcceleratorSpec(
-        name=accel, pe=pe, rows=rows, cols=cols, weight_buffer=buffer_512k(), input_buffer=buffer_512k(),
-        dram=replace(ddr_128(), model=parse_dram(dram)), weight_bits=bits, source=PAPER,
+        name=kind.name, pe=kind.pe(task), rows=rows, cols=cols, weight_buffer=buffer_512k(),
+        input_buffer=buffer_512k(), dram=replace(ddr_128(), model=parse_dram(dram)),
+        weight_bits=kind.bits(task, model), source=kind.source,
     )
 
 
