@@ -189,7 +189,6 @@ def unfused(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
     rows (no causal tile skipping).
     """
     br, bc = _check_tiles(layer, q_tile, kv_tile)
-    d, b, sb = _sizes(layer)
     if spill is None:
         spill = unfused_on_chip_bytes(layer) > buffer_bytes
     if softmax_rows:
@@ -197,41 +196,68 @@ def unfused(layer: AttentionLayer, buffer_bytes: int, q_tile: int, kv_tile: int,
                 layer.causal and skip_masked):
             raise SpecError("softmax_rows needs a positive row count, spilled scores and whole "
                             f"rows (no causal tile skipping), got {softmax_rows!r}")
-        rows = min(softmax_rows, layer.n_q)
-        nests = (
-            LoopNest("qk", (Loop("q", br, (Access("Q", "read"), Loop("kv", bc, (
-                Access("K", "read"), Access("S", "write"), Compute())))),)),
-            LoopNest("softmax", (Loop("q", rows, (Access("S", "read"), Access("P", "write"))),)),
-            LoopNest("pv", (Loop("q", br, (Loop("kv", bc, (Access("P", "read"), Access("V", "read"))),
-                                           Access("O", "write"))),)),
-        )
-        fps = (
-            (("Q", br * d * b), ("K", bc * d * b), ("S", br * bc * b)),
-            (("S", rows * layer.n_kv * b), ("P", rows * layer.n_kv * b), ("m", rows * sb),
-             ("l", rows * sb)),
-            (("P", br * bc * b), ("V", bc * d * b), ("O", br * d * b)),
-        )
-        return AttentionMapping("unfused", layer, buffer_bytes, br, bc, skip_masked, nests, fps,
-                                softmax_rows=rows)
+        return _unfused_row_blocks(layer, buffer_bytes, br, bc, skip_masked, min(softmax_rows, layer.n_q))
     if not spill:
-        nest = LoopNest("on_chip", (Access("Q", "read"), Access("K", "read"), Access("V", "read"),
-                                    Compute(), Access("O", "write")))
-        fp = (("Q", layer.n_q * d * b), ("K", layer.n_kv * d * b), ("V", layer.n_kv * d * b),
-              ("O", layer.n_q * d * b), ("S", layer.n_q * layer.n_kv * b),
-              ("m", layer.n_q * sb), ("l", layer.n_q * sb))
-        return AttentionMapping("unfused", layer, buffer_bytes, layer.n_q, layer.n_kv,
-                                skip_masked, (nest,), (fp,))
+        return _unfused_on_chip(layer, buffer_bytes, skip_masked)
+    return _unfused_spilled(layer, buffer_bytes, br, bc, skip_masked)
+
+
+def _qk_nest(br: int, bc: int) -> LoopNest:
+    """S = Q·Kᵀ tile by tile, each score tile written off chip."""
+    return LoopNest("qk", (Loop("q", br, (Access("Q", "read"), Loop("kv", bc, (
+        Access("K", "read"), Access("S", "write"), Compute())))),))
+
+
+def _pv_nest(br: int, bc: int) -> LoopNest:
+    """O = P·V with P read back off chip tile by tile."""
+    return LoopNest("pv", (Loop("q", br, (Loop("kv", bc, (Access("P", "read"), Access("V", "read"))),
+                                          Access("O", "write"))),))
+
+
+def _unfused_row_blocks(layer: AttentionLayer, buffer_bytes: int, br: int, bc: int, skip_masked: bool,
+                        rows: int) -> AttentionMapping:
+    """Spilled scores, the three softmax passes as one pass over blocks of ``rows`` score rows."""
+    d, b, sb = _sizes(layer)
     nests = (
-        LoopNest("qk", (Loop("q", br, (Access("Q", "read"), Loop("kv", bc, (
-            Access("K", "read"), Access("S", "write"), Compute())))),)),
+        _qk_nest(br, bc),
+        LoopNest("softmax", (Loop("q", rows, (Access("S", "read"), Access("P", "write"))),)),
+        _pv_nest(br, bc),
+    )
+    fps = (
+        (("Q", br * d * b), ("K", bc * d * b), ("S", br * bc * b)),
+        (("S", rows * layer.n_kv * b), ("P", rows * layer.n_kv * b), ("m", rows * sb),
+         ("l", rows * sb)),
+        (("P", br * bc * b), ("V", bc * d * b), ("O", br * d * b)),
+    )
+    return AttentionMapping("unfused", layer, buffer_bytes, br, bc, skip_masked, nests, fps,
+                            softmax_rows=rows)
+
+
+def _unfused_on_chip(layer: AttentionLayer, buffer_bytes: int, skip_masked: bool) -> AttentionMapping:
+    """One head's whole working set on chip: Q, K, V read and O written once."""
+    d, b, sb = _sizes(layer)
+    nest = LoopNest("on_chip", (Access("Q", "read"), Access("K", "read"), Access("V", "read"),
+                                Compute(), Access("O", "write")))
+    fp = (("Q", layer.n_q * d * b), ("K", layer.n_kv * d * b), ("V", layer.n_kv * d * b),
+          ("O", layer.n_q * d * b), ("S", layer.n_q * layer.n_kv * b),
+          ("m", layer.n_q * sb), ("l", layer.n_q * sb))
+    return AttentionMapping("unfused", layer, buffer_bytes, layer.n_q, layer.n_kv,
+                            skip_masked, (nest,), (fp,))
+
+
+def _unfused_spilled(layer: AttentionLayer, buffer_bytes: int, br: int, bc: int,
+                     skip_masked: bool) -> AttentionMapping:
+    """S written off chip, read by the max, exp-sum and normalize passes (the last writes P)."""
+    d, b, sb = _sizes(layer)
+    nests = (
+        _qk_nest(br, bc),
         LoopNest("max", (Loop("q", br, (Loop("kv", bc, (Access("S", "read"),)),
                                         Access("m", "write"))),)),
         LoopNest("sum", (Loop("q", br, (Access("m", "read"), Loop("kv", bc, (Access("S", "read"),)),
                                         Access("l", "write"))),)),
         LoopNest("normalize", (Loop("q", br, (Access("m", "read"), Access("l", "read"), Loop(
             "kv", bc, (Access("S", "read"), Access("P", "write"))))),)),
-        LoopNest("pv", (Loop("q", br, (Loop("kv", bc, (Access("P", "read"), Access("V", "read"))),
-                                       Access("O", "write"))),)),
+        _pv_nest(br, bc),
     )
     fps = (
         (("Q", br * d * b), ("K", bc * d * b), ("S", br * bc * b)),

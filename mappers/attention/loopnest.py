@@ -249,29 +249,37 @@ class _Counter:
         if node.kind in ("write", "update"):
             self.writes[spec.name] = self.writes.get(spec.name, 0) + int(nbytes)
 
-    def sweep(self, loop: Loop, env: dict, where: tuple) -> None:
+    def _active(self, loop: Loop, env: dict, where: tuple):
+        """The tiles of ``loop`` that run in this execution (fully masked ones skipped), in run
+        order (reversed on every second execution of a serpentine loop), their lengths, and the
+        other rank's range; None when every tile is masked."""
         ext = self.extent[loop.rank]
         tiles = np.arange(-(-ext // loop.tile), dtype=np.int64)
         lo = tiles * loop.tile
         hi = np.minimum(lo + loop.tile, ext)
-        ranges = {loop.rank: (tiles, lo, hi)}
         other = "kv" if loop.rank == "q" else "q"
         _, o_lo, o_hi = self._range(other, env)
-        ranges[other] = (None, o_lo, o_hi)
         if self.skip:
-            q_lo, q_hi = ranges["q"][1], ranges["q"][2]
-            kv_lo, kv_hi = ranges["kv"][1], ranges["kv"][2]
+            q_lo, q_hi = (lo, hi) if loop.rank == "q" else (o_lo, o_hi)
+            kv_lo, kv_hi = (o_lo, o_hi) if loop.rank == "q" else (lo, hi)
             active = ~np.broadcast_to(self._masked(q_lo, q_hi, kv_lo, kv_hi), tiles.shape)
         else:
             active = np.ones(tiles.shape, dtype=bool)
         if not active.any():
-            return
-        act_tiles = tiles[active]
-        act_len = (hi - lo)[active]
+            return None
+        act_tiles, act_len = tiles[active], (hi - lo)[active]
         runs = self.executions.get(where, 0)
         self.executions[where] = runs + 1
         if loop.serpentine and runs % 2:
             act_tiles, act_len = act_tiles[::-1], act_len[::-1]
+        return act_tiles, act_len, (o_lo, o_hi), tiles.size
+
+    def sweep(self, loop: Loop, env: dict, where: tuple) -> None:
+        """One execution of an innermost loop: every access of its body over all its tiles at once."""
+        active = self._active(loop, env, where)
+        if active is None:
+            return
+        act_tiles, act_len, (o_lo, o_hi), n_tiles = active
         for pos_in_body, node in enumerate(loop.body):
             if isinstance(node, Compute):
                 self.pairs += int(act_len.sum()) * (o_hi - o_lo)
@@ -283,43 +291,49 @@ class _Counter:
                 if r != loop.rank:
                     _, r_lo, r_hi = self._range(r, env)
                     base *= r_hi - r_lo
-            prefix = tuple(self._range(r, env)[0] for r in spec.ranks if r != loop.rank)
             if loop.rank not in spec.ranks:
-                key = tuple(self._range(r, env)[0] for r in spec.ranks)
-                if slot.last_key != key:
-                    slot.last_key = key
-                    self._run_start(node, spec, base, slot.touched.get(key, False))
-                    slot.touched[key] = True
-                continue
-            pos = spec.ranks.index(loop.rank)
-            keys_t = act_tiles
-            sizes = act_len * base
-            if node.keep > 1:
-                held = slot.held
-                held_set = set(held)
-                hits = 0
-                while hits < keys_t.size and (int(keys_t[hits]),) in held_set:
-                    hits += 1
-                self.reads[spec.name] = self.reads.get(spec.name, 0) + int(sizes[hits:].sum())
-                seq = [(int(t),) for t in keys_t[-node.keep:]]
-                slot.held = ([k for k in held if k not in seq] + seq)[-node.keep:]
-                slot.last_key = slot.held[-1]
-                continue
-            first_key = prefix[:pos] + (int(keys_t[0]),) + prefix[pos:]
-            start = 1 if slot.last_key == first_key else 0
-            last_t = int(keys_t[-1])
-            slot.last_key = prefix[:pos] + (last_t,) + prefix[pos:]
-            run_t = keys_t[start:]
-            run_bytes = sizes[start:]
-            if node.kind == "read":
-                self.reads[spec.name] = self.reads.get(spec.name, 0) + int(run_bytes.sum())
-                continue
-            self.writes[spec.name] = self.writes.get(spec.name, 0) + int(run_bytes.sum())
-            if node.kind == "update":
-                seen = slot.touched.setdefault(prefix, np.zeros(tiles.shape, dtype=bool))
-                self.reads[spec.name] = (self.reads.get(spec.name, 0)
-                                         + int(run_bytes[seen[run_t]].sum()))
-                seen[run_t] = True
+                self._fixed_tile(node, spec, slot, env, base)
+            elif node.keep > 1:
+                self._held_sweep(node, spec, slot, act_tiles, act_len * base)
+            else:
+                prefix = tuple(self._range(r, env)[0] for r in spec.ranks if r != loop.rank)
+                self._run_sweep(node, spec, slot, prefix, spec.ranks.index(loop.rank), act_tiles,
+                                act_len * base, n_tiles)
+
+    def _fixed_tile(self, node: Access, spec: TensorSpec, slot: _SlotState, env: dict, nbytes: int) -> None:
+        """An access the loop does not index: one tile for the whole sweep."""
+        key = tuple(self._range(r, env)[0] for r in spec.ranks)
+        if slot.last_key != key:
+            slot.last_key = key
+            self._run_start(node, spec, nbytes, slot.touched.get(key, False))
+            slot.touched[key] = True
+
+    def _held_sweep(self, node: Access, spec: TensorSpec, slot: _SlotState, keys_t, sizes) -> None:
+        """A read holding its last ``keep`` tiles (LRU): the sweep's leading run of held tiles is reused."""
+        held_set = set(slot.held)
+        hits = 0
+        while hits < keys_t.size and (int(keys_t[hits]),) in held_set:
+            hits += 1
+        self.reads[spec.name] = self.reads.get(spec.name, 0) + int(sizes[hits:].sum())
+        seq = [(int(t),) for t in keys_t[-node.keep:]]
+        slot.held = ([k for k in slot.held if k not in seq] + seq)[-node.keep:]
+        slot.last_key = slot.held[-1]
+
+    def _run_sweep(self, node: Access, spec: TensorSpec, slot: _SlotState, prefix: tuple, pos: int,
+                   keys_t, sizes, n_tiles: int) -> None:
+        """An access indexed by the loop's rank: a run per tile, but the first when its slot holds it."""
+        first_key = prefix[:pos] + (int(keys_t[0]),) + prefix[pos:]
+        start = 1 if slot.last_key == first_key else 0
+        slot.last_key = prefix[:pos] + (int(keys_t[-1]),) + prefix[pos:]
+        run_t, run_bytes = keys_t[start:], sizes[start:]
+        if node.kind == "read":
+            self.reads[spec.name] = self.reads.get(spec.name, 0) + int(run_bytes.sum())
+            return
+        self.writes[spec.name] = self.writes.get(spec.name, 0) + int(run_bytes.sum())
+        if node.kind == "update":
+            seen = slot.touched.setdefault(prefix, np.zeros(n_tiles, dtype=bool))
+            self.reads[spec.name] = self.reads.get(spec.name, 0) + int(run_bytes[seen[run_t]].sum())
+            seen[run_t] = True
 
 
 def count_traffic(nests: tuple[LoopNest, ...], layer: AttentionLayer, *,
