@@ -39,7 +39,9 @@ def pim(models, tokens, experiment, fmt, out_dir):
     if tokens < 1:
         raise SpecError(f"--tokens must be >= 1, got {tokens}")
     for m in models:
-        get_model(m)
+        spec = get_model(m)
+        if tokens > spec.max_positions:
+            raise SpecError(f"--tokens {tokens}: {m} attends over at most {spec.max_positions} positions")
     rows = []
     with open(os.devnull, "w") as devnull:
         with click.progressbar(models, label="pim", file=None if fmt == "text" else devnull) as bar:

@@ -41,3 +41,8 @@ def test_jobs_are_bounded_before_any_worker_starts(tmp_path, capsys, args, messa
     assert main(["sweep", str(f), "--runs-dir", str(tmp_path / "runs"), "--quiet", *args]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+def test_pim_tokens_past_the_models_context_are_refused(capsys):
+    assert main(["pim", "--model", "llama-2-7b", "--tokens", "100000"]) == 2
+    assert "--tokens 100000: llama-2-7b attends over at most 4096 positions" in capsys.readouterr().err
