@@ -11,7 +11,8 @@ import click
 
 from experiments.reproductions.bitmod import run_phase, totals
 from sim.bitserial import MODES
-from sim.bitserial.presets import ACCELS, MODELS
+from sim.bitserial import kinds
+from sim.bitserial.presets import MODELS
 from workloads.errors import SpecError
 
 TASKS = {"prefill": ("discriminative", "prefill"), "decode": ("generative", "decode")}
@@ -19,7 +20,7 @@ TASKS = {"prefill": ("discriminative", "prefill"), "decode": ("generative", "dec
 
 @click.command("bitserial")
 @click.option("--model", default=None, help="|".join(MODELS))
-@click.option("--accel", default="bitmod-lossy", show_default=True, help="|".join(ACCELS))
+@click.option("--accel", default="bitmod-lossy", show_default=True, help="|".join(kinds.names()))
 @click.option("--task", default="prefill", show_default=True, help="prefill|decode (one decode token)")
 @click.option("--seq-len", default=256, show_default=True, type=int, help="prompt length / decode context")
 @click.option("--mode", default="paper", show_default=True, help="|".join(MODES))
@@ -49,7 +50,7 @@ def bitserial(model: str | None, accel: str, task: str, seq_len: int, mode: str,
         return
     if model is None:
         raise SpecError("--model is required unless --reproduce is given; choose one of: " + ", ".join(MODELS))
-    for opt, val, allowed in (("--model", model, MODELS), ("--accel", accel, ACCELS), ("--task", task, tuple(TASKS)),
+    for opt, val, allowed in (("--model", model, MODELS), ("--accel", accel, kinds.names()), ("--task", task, tuple(TASKS)),
                               ("--mode", mode, MODES), ("--format", fmt, ("text", "json"))):
         if val not in allowed:
             raise SpecError(f"{opt} {val!r} is not allowed; choose one of: {', '.join(allowed)}")
