@@ -326,7 +326,7 @@ def traffic_plot(traffic: dict[tuple[str, int], float], grid: dict, plt, path: P
     ax.set_yscale("log")
     ax.set_xlabel("global buffer (KiB)")
     ax.set_ylabel("off-chip traffic ÷ lower bound")
-    ax.set_title(f"Traffic over the I/O lower bound (cycle-model mappings), {first}, N = {n_sweep}")
+    ax.set_title(f"Traffic over the I/O lower bound (cycle-model mappings), {first}, N = {n_sweep}", fontsize=10)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
