@@ -107,7 +107,7 @@ FAMILY = AttentionFamily(
     name="attention",
     params=AttentionParams,
     metrics=("latency_s", "energy_j", "area_mm2", "edp_js", "power_w", "throughput_tokens_per_s",
-             "util_2d", "util_1d", "area_2d_mm2", "area_1d_mm2", "area_buffer_mm2", "bytes_dram",
+             "util_2d", "util_1d", "area_2d_mm2", "area_1d_mm2", "area_buffer_mm2", "offchip_bytes",
              "energy_dram_j"),
     arch=arch,
     map=mappers.attention.map,

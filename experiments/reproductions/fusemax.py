@@ -201,7 +201,7 @@ class SweptPoints:
         return {"model": model, "seq_len": n, "design": design, "cycles": float(att["cycles"].sum()),
                 "e2e_cycles": float(rows["cycles"].sum()), "energy_pj": float(att["energy_j"].sum()) * 1e12,
                 "e2e_energy_pj": float(rows["energy_j"].sum()) * 1e12, "util_2d": float(metrics["util_2d"]),
-                "util_1d": float(metrics["util_1d"]), "traffic_bytes": float(att["bytes_dram"].sum()),
+                "util_1d": float(metrics["util_1d"]), "traffic_bytes": float(att["offchip_bytes"].sum()),
                 "lower_bound_bytes": lower_bound_bytes(model, n, self.batch, arch.buffer_bytes)}
 
 

@@ -64,7 +64,7 @@ def _row(einsum, stats, m, cycles: float, pj: dict, nbytes: float, clock_hz: flo
             "layer": float("nan") if einsum.layer is None else float(einsum.layer),
             "fusion_group": m.fusion_group, "macs": stats.macs, "ops": stats.total_ops,
             "cycles": float(cycles), "latency_s": cycles / clock_hz, **_energy_j(pj, 1.0),
-            "bytes_dram": float(nbytes), "modeled": modeled}
+            "offchip_bytes": float(nbytes), "modeled": modeled}
 
 
 def _attention_rows(members, mapping: Mapping, cost, clock_hz: float) -> list[dict]:

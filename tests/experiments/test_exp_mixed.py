@@ -215,4 +215,4 @@ def test_attention_decoder_phases_equal_sim_attention_array(phase):
            else simulate_model("fusemax", "gpt2", 256, batch=1, arch=arch, causal=True))
     assert ref.layer.causal == (phase == "prefill")
     assert ev.metrics["latency_s"] == pytest.approx(2 * ref.end_to_end_cycles / 940e6, rel=1e-12)
-    assert ev.rows.loc[ev.rows["group"] == "attention", "bytes_dram"].sum() == pytest.approx(2 * ref.traffic_bytes)
+    assert ev.rows.loc[ev.rows["group"] == "attention", "offchip_bytes"].sum() == pytest.approx(2 * ref.traffic_bytes)

@@ -102,7 +102,7 @@ def test_aa_paper_linear_macs_equal_the_cascade_llama():
     d, ff, tokens = 4096, 11008, 256
     assert expected == tokens * (4 * d * d + 3 * d * ff)
     assert tokens * (4 * d * d + 2 * d * ff) / expected == pytest.approx(0.7772, abs=1e-4)  # the old count
-    nbytes = linear["bytes_dram"].sum()
+    nbytes = linear["offchip_bytes"].sum()
     weights = 2 * (4 * d * d + 3 * d * ff)  # fp16, read once
     # activations: Q, K, V read x and write d each; O d in, d out; gate and up d in, ff out; down ff in, d out
     assert nbytes == weights + 2 * tokens * (11 * d + 3 * ff)
