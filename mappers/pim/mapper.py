@@ -35,7 +35,8 @@ def map_decode(cascade, system: PimSystem | None = None, tokens: int = 1) -> Pim
 
     `tokens` > 1 makes the plan a decode of that many tokens ending at the cascade's kv length."""
     system = system or PimSystem()
-    placements = classify(cascade, word_bits=8 * system.word_bytes)
+    word_bits = 8 * system.word_bytes
+    placements = cascade.memoized(("pim.classify", word_bits), lambda: classify(cascade, word_bits=word_bits))
     kv_len = _kv_len(cascade)
     if not 1 <= tokens <= kv_len:
         raise SpecError(f"tokens: {tokens}; a decode ending at kv length {kv_len} has 1..{kv_len} tokens")

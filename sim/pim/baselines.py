@@ -115,9 +115,10 @@ def gpu_speedups(cascade, pim_latency_s: float) -> dict[str, float]:
     """Speedups per decode step of a PIM run taking `pim_latency_s` over the T4 roofline and eager
     baselines of the same cascade."""
     gpu = BASELINES["gpu"]
-    return {"speedup_vs_gpu_roofline": roofline_decode(cascade, gpu)["latency_s"] / pim_latency_s,
-            "speedup_vs_gpu_eager": eager_decode(cascade, gpu, DISPATCH_OVERHEAD_S["gpu"])["latency_s"]
-            / pim_latency_s}
+    roof, eager = cascade.memoized(("pim.gpu_baselines", gpu), lambda: (
+        roofline_decode(cascade, gpu)["latency_s"],
+        eager_decode(cascade, gpu, DISPATCH_OVERHEAD_S["gpu"])["latency_s"]))
+    return {"speedup_vs_gpu_roofline": roof / pim_latency_s, "speedup_vs_gpu_eager": eager / pim_latency_s}
 
 
 def implied_baseline(cascade, spec, device: str, pim_latency_ms: float) -> dict:

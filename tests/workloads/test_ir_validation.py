@@ -119,3 +119,15 @@ def test_renderings():
     dot = to_dot(c)
     assert dot.startswith("digraph") and dot.count("[shape=box") == len(c.einsums)
     assert "style=dashed]" in dot  # loop-carried edges of the running max/sum
+
+
+def test_table_is_built_once_and_handed_out_as_a_copy():
+    from workloads import lower
+
+    c = lower("gpt2", "decode", seq_len=8, layers=1)
+    t = c.table()
+    t.loc[0, "macs"] = -1
+    assert c.table().loc[0, "macs"] != -1
+    calls = []
+    assert c.memoized("k", lambda: calls.append(1) or 7) == 7
+    assert c.memoized("k", lambda: calls.append(1) or 8) == 7 and calls == [1]

@@ -208,7 +208,23 @@ class Cascade:
         return tuple(einsum_stats(e, self.tensors, self.rank_sizes) for e in self.einsums)
 
     def table(self):
-        """One row per Einsum: ops by kind, MACs, bytes read/written, arithmetic intensity."""
+        """One row per Einsum: ops by kind, MACs, bytes read/written, arithmetic intensity (a copy
+        of a table built once per cascade)."""
+        return self._table.copy()
+
+    def memoized(self, key, compute):
+        """`compute()` once per cascade and `key`: for figures that depend on the cascade alone
+        (a baseline's latency, a mapping of a fixed architecture), reused across design points."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    @cached_property
+    def _memo(self) -> dict:
+        return {}
+
+    @cached_property
+    def _table(self):
         import pandas as pd
 
         rows = []
