@@ -18,6 +18,7 @@ _INSTALL = "install the optional extra: .venv/bin/pip install -e '.[dist]'"
 
 class Engine(AbstractContextManager):
     name = "engine"
+    shares_filesystem = False  # True: workers write point files into the run folder themselves
 
     @abstractmethod
     def map_unordered(self, fn: Callable, chunks: Iterable) -> Iterator:
@@ -31,9 +32,12 @@ class Engine(AbstractContextManager):
 
 
 class LocalEngine(Engine):
-    """`jobs` worker processes (`concurrent.futures.ProcessPoolExecutor`); jobs=1 runs inline."""
+    """`jobs` worker processes (`concurrent.futures.ProcessPoolExecutor`, forked after the runner
+    has lowered every workload, so workers start with the cascades); jobs=1 runs inline. Workers
+    write their points' files themselves (`shares_filesystem`)."""
 
     name = "local"
+    shares_filesystem = True
 
     def __init__(self, jobs: int = 1):
         self.jobs = jobs

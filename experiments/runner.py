@@ -7,6 +7,7 @@ the same file and seed give the same points table, and a resumed run equals an u
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,16 +15,15 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from workloads import Dtypes, lower
 from workloads.errors import SpecError
 
 from . import schema
 from .engines import make_engine
-from .families import get_family
+from .families import cascade_of, get_family
 from .paths import inside, slugify
 from .space import Point, all_points
 from .store import RunStore, new_manifest
-from .worker import evaluate_chunk
+from .worker import evaluate_and_store, evaluate_chunk
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,7 @@ def _check_workloads(exp) -> None:
     """Lower every workload once up front so an impossible one (e.g. seq_len past the model's
     positions) fails as one line before any worker starts."""
     for w in exp.workloads.combos():
-        lower(w["model"], w["phase"], batch=w["batch"], seq_len=w["seq_len"], kv_len=w["kv_len"],
-              attention=w["attention"], dtypes=Dtypes(w["weight_dtype"], w["activation_dtype"], w["kv_dtype"]),
-              layers=w["layers"], block=w["block"], lm_head=w["lm_head"])
+        cascade_of(w)
 
 
 class Evaluator:
@@ -119,9 +117,14 @@ class Evaluator:
         already = len({p.id for p in points}) - len(todo)
         self.skipped += already
         self.progress.advance(already)
-        for results in self.engine.map_unordered(evaluate_chunk, self._chunks(todo)):
-            for point, pid, metrics, rows in results:
-                self.store.write(point, pid, metrics, rows)
+        if self.engine.shares_filesystem:
+            work = functools.partial(evaluate_and_store, run_root=str(self.store.root))
+        else:
+            work = evaluate_chunk
+        for results in self.engine.map_unordered(work, self._chunks(todo)):
+            for point, pid, metrics, *rows in results:
+                if rows:
+                    self.store.write(point, pid, metrics, rows[0])
                 self.done.add(pid)
                 self._metrics[pid] = metrics
                 self.computed += 1
