@@ -6,6 +6,12 @@ completion order. dask and ray are the optional `dist` extra.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
+import ctypes.util
+import multiprocessing
+import os
+import signal
+import sys
 from abc import abstractmethod
 from contextlib import AbstractContextManager
 from typing import Callable, Iterable, Iterator
@@ -31,6 +37,21 @@ class Engine(AbstractContextManager):
         return None
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> None:
+    """Worker initializer: ask the kernel to SIGKILL this worker when its parent dies (Linux
+    prctl PR_SET_PDEATHSIG), so a sweep killed with -9 leaves no worker behind; elsewhere a no-op."""
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # the parent died before the call
+        os._exit(1)
+
+
 class LocalEngine(Engine):
     """`jobs` worker processes (`concurrent.futures.ProcessPoolExecutor`, forked after the runner
     has lowered every workload, so workers start with the cascades); jobs=1 runs inline. Workers
@@ -41,7 +62,7 @@ class LocalEngine(Engine):
 
     def __init__(self, jobs: int = 1):
         self.jobs = jobs
-        self._pool = cf.ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+        self._pool = cf.ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent) if jobs > 1 else None
 
     def map_unordered(self, fn, chunks):
         if self._pool is None:

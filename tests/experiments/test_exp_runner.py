@@ -74,6 +74,15 @@ def test_sigkill_midway_then_resume_equals_uninterrupted(reference, exp_file, tm
     pd.testing.assert_frame_equal(RunStore(runs / "ref").einsums(), RunStore(tmp_path / "k").einsums())
 
 
+def test_sigkill_with_workers_leaves_no_orphan_and_resume_equals_uninterrupted(reference, exp_file, tmp_path,
+                                                                                kill_sweep):
+    _, runs = reference
+    stored = kill_sweep(exp_file, tmp_path, "w", 15, jobs=2)
+    assert 15 <= stored < 200, f"kill landed at {stored} stored points"
+    assert main(["sweep", str(exp_file), "--resume", "w", "--runs-dir", str(tmp_path), "--quiet", "--jobs", "2"]) == 0
+    pd.testing.assert_frame_equal(RunStore(runs / "ref").points(), RunStore(tmp_path / "w").points())
+
+
 def test_resume_rejects_a_changed_file_and_reuse_of_a_name(reference, exp_file, tmp_path, capsys):
     _, runs = reference
     changed = tmp_path / "changed.yaml"
