@@ -97,38 +97,85 @@ class DramResult:
         }
 
 
+def latency_summary(histogram: np.ndarray) -> tuple[float, float, float]:
+    """(mean, p50, p99) of integer latencies given as a histogram (count of each value).
+
+    Exact and equal to `np.mean` / `np.percentile(method="linear")` on the expanded values: the
+    sum is an exact integer, the two order statistics around each percentile are read off the
+    cumulative counts, and they are interpolated with numpy's own formula (virtual index
+    (n - 1) q, `_lerp` from the nearer end)."""
+    hist = np.asarray(histogram, dtype=np.int64)
+    n = int(hist.sum())
+    if n == 0:
+        return (0.0, 0.0, 0.0)
+    mean = float(int(np.dot(hist, np.arange(hist.size, dtype=np.int64)))) / n
+    cumulative = np.cumsum(hist)
+
+    def order_statistic(k: int) -> float:
+        return float(np.searchsorted(cumulative, k, side="right"))
+
+    def percentile(p: float) -> float:
+        virtual = (n - 1) * (p / 100)
+        lo = int(np.floor(virtual))
+        gamma = virtual - lo
+        a, b = order_statistic(lo), order_statistic(min(lo + 1, n - 1))
+        diff = b - a
+        return b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+
+    return (mean, percentile(50), percentile(99))
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """What any engine reports about a finished run, before derived statistics."""
+
+    requests: int
+    reads: int
+    cycles: int
+    command_counts: dict[str, int]
+    row_outcomes: tuple[int, int, int]
+    latency_histogram: np.ndarray
+    trace: tuple[Command, ...]
+
+
+def summarize(standard: DramStandard, totals: RunTotals, mapping: str, policy: str,
+              refresh: str, engine: str) -> DramResult:
+    """The `DramResult` of a run from its totals (shared by every engine)."""
+    counts = Counter({k: v for k, v in totals.command_counts.items() if v})
+    org = standard.organization
+    bursts = sum(counts[n] for n, spec in standard.commands.items() if spec.access != "none")
+    hits, misses, conflicts = totals.row_outcomes
+    return DramResult(
+        standard=standard.name, mapping=mapping, policy=policy, refresh=refresh, engine=engine,
+        requests=totals.requests, reads=totals.reads, writes=totals.requests - totals.reads,
+        cycles=totals.cycles, tck_ns=standard.tck_ns, bytes_moved=bursts * org.burst_bytes,
+        peak_bandwidth_gbps=standard.peak_bandwidth_gbps,
+        row_hits=hits, row_misses=misses, row_conflicts=conflicts,
+        read_latency_cycles=latency_summary(totals.latency_histogram),
+        command_counts=dict(sorted(counts.items())),
+        energy_pj=_energy(standard, counts, totals.cycles),
+        energy_source=standard.energy.source, trace=totals.trace,
+    )
+
+
 def collect(standard: DramStandard, controllers: list[ChannelController], mapping: str,
             engine: str) -> DramResult:
-    """Summarise finished controllers into a `DramResult`."""
+    """Summarise finished (reference) controllers into a `DramResult`."""
     requests: list[Request] = [r for c in controllers for r in c.requests]
     trace = sorted((cmd for c in controllers for cmd in c.trace),
                    key=lambda c: (c.cycle, c.channel))
-    counts = Counter(cmd.command for cmd in trace)
     reads = [r for r in requests if not r.is_write]
-    cycles = max((r.done for r in requests), default=0)
-    latencies = np.array([r.done - r.enqueued for r in reads], dtype=float)
-    if latencies.size:
-        latency = (float(latencies.mean()), float(np.percentile(latencies, 50)),
-                   float(np.percentile(latencies, 99)))
-    else:
-        latency = (0.0, 0.0, 0.0)
+    latencies = np.array([r.done - r.enqueued for r in reads], dtype=np.int64)
     outcomes = Counter(r.outcome for r in requests)
-    org = standard.organization
-    bursts = sum(counts[n] for n, spec in standard.commands.items() if spec.access != "none")
     config = controllers[0].config if controllers else None
-    return DramResult(
-        standard=standard.name, mapping=mapping,
-        policy=config.policy if config else "open",
-        refresh=config.refresh if config else "all_bank", engine=engine,
-        requests=len(requests), reads=len(reads), writes=len(requests) - len(reads),
-        cycles=cycles, tck_ns=standard.tck_ns, bytes_moved=bursts * org.burst_bytes,
-        peak_bandwidth_gbps=standard.peak_bandwidth_gbps,
-        row_hits=outcomes["hit"], row_misses=outcomes["miss"],
-        row_conflicts=outcomes["conflict"], read_latency_cycles=latency,
-        command_counts=dict(sorted(counts.items())),
-        energy_pj=_energy(standard, counts, cycles),
-        energy_source=standard.energy.source, trace=tuple(trace),
-    )
+    totals = RunTotals(
+        requests=len(requests), reads=len(reads),
+        cycles=max((r.done for r in requests), default=0),
+        command_counts=dict(Counter(cmd.command for cmd in trace)),
+        row_outcomes=(outcomes["hit"], outcomes["miss"], outcomes["conflict"]),
+        latency_histogram=np.bincount(latencies), trace=tuple(trace))
+    return summarize(standard, totals, mapping, config.policy if config else "open",
+                     config.refresh if config else "all_bank", engine)
 
 
 def _energy(standard: DramStandard, counts: Counter, cycles: int) -> dict[str, float] | None:

@@ -119,6 +119,104 @@ def read_trace(path: str | Path, *, capacity_bytes: int | None = None,
         raise SpecError(f"{path}: trace is not text; expected lines 'ADDR R|W [cycle]'") from None
 
 
+CHUNK = 65536  # requests per chunk of a streamed request source
+
+
+def entry_chunks(entries, chunk: int = CHUNK):
+    """`TraceEntry`s (any iterable, consumed lazily) as chunks of arrays (addresses uint64,
+    is_write bool, arrivals int64) for the streaming engine. Addresses wrap at 2**64 (the
+    mapping reads only bits below the device capacity)."""
+    buf: list[TraceEntry] = []
+    for entry in entries:
+        buf.append(entry)
+        if len(buf) == chunk:
+            yield _as_arrays(buf)
+            buf = []
+    if buf:
+        yield _as_arrays(buf)
+
+
+def _as_arrays(buf: list[TraceEntry]):
+    n = len(buf)
+    addresses = np.fromiter((e.address & 0xFFFF_FFFF_FFFF_FFFF for e in buf), np.uint64, n)
+    writes = np.fromiter((e.is_write for e in buf), bool, n)
+    arrivals = np.fromiter((e.arrival for e in buf), np.int64, n)
+    return addresses, writes, arrivals
+
+
+def trace_chunks(path: str | Path, *, capacity_bytes: int | None = None,
+                 max_requests: int = MAX_REQUESTS, chunk: int = CHUNK):
+    """A trace file as chunks of arrays (see `entry_chunks`), parsed line by line with the
+    checks of `parse_trace_lines`, without holding the whole trace."""
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            yield from entry_chunks(_checked_entries(bounded_lines(handle), str(path),
+                                                     capacity_bytes, max_requests), chunk)
+    except OSError as err:
+        raise SpecError(f"{path}: cannot read trace ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: trace is not text; expected lines 'ADDR R|W [cycle]'") from None
+
+
+def _checked_entries(lines, source: str, capacity: int | None, max_requests: int):
+    """`parse_trace_lines`, one entry at a time."""
+    last, count = 0, 0
+    for lineno, raw in enumerate(lines, start=1):
+        where = f"{source}:{lineno}"
+        if len(raw) > MAX_LINE_CHARS:
+            raise SpecError(f"{where}: line longer than {MAX_LINE_CHARS} characters; not a trace line "
+                            "'ADDR R|W [cycle]'")
+        entry = parse_trace_line(raw, where)
+        if entry is None:
+            continue
+        if entry.arrival == -1:
+            entry = TraceEntry(entry.address, entry.is_write, last)
+        if entry.arrival < last:
+            raise SpecError(f"{where}: cycle {entry.arrival} is before the previous request's {last}; "
+                            "arrival cycles must not decrease")
+        if capacity is not None and entry.address >= capacity:
+            raise SpecError(f"{where}: address {entry.address:#x} is past the device's {capacity:#x} bytes")
+        if count == max_requests:
+            raise SpecError(f"{source}: more than {max_requests:,} requests; raise --max-requests to simulate it")
+        last, count = entry.arrival, count + 1
+        yield entry
+
+
+def _check_synthetic(kind: str, requests: int, max_requests: int) -> None:
+    if kind not in SYNTHETIC:
+        raise SpecError(f"synthetic pattern {kind!r}; allowed: {', '.join(SYNTHETIC)}")
+    if requests < 0:
+        raise SpecError(f"--requests {requests}: must be non-negative")
+    if requests > max_requests:
+        raise SpecError(f"--requests {requests:,}: more than {max_requests:,}; raise --max-requests to simulate it")
+
+
+def synthetic_chunks(kind: str, requests: int, burst_bytes: int, capacity_bytes: int,
+                     stride_bytes: int | None = None, seed: int = 0, write_fraction: float = 0.0,
+                     max_requests: int = MAX_REQUESTS, chunk: int = CHUNK):
+    """The requests of `synthetic` (the same ones, same order) as chunks of arrays (addresses
+    uint64, is_write bool, arrivals int64), generated chunk by chunk in flat memory."""
+    _check_synthetic(kind, requests, max_requests)
+    stride = stride_bytes if stride_bytes is not None else burst_bytes
+    if kind == "strided" and stride <= 0:
+        raise SpecError(f"--stride {stride}: must be a positive number of bytes")
+    rng = np.random.default_rng(seed)
+    rng_writes = np.random.default_rng(seed)  # draws after the addresses, as `synthetic` does
+    if kind == "random" and write_fraction > 0:
+        for start in range(0, requests, chunk):
+            rng_writes.integers(0, capacity_bytes // burst_bytes, size=min(chunk, requests - start))
+    step = {"stream": burst_bytes, "strided": stride}.get(kind, 0)
+    for start in range(0, requests, chunk):
+        n = min(chunk, requests - start)
+        if kind == "random":
+            addresses = rng.integers(0, capacity_bytes // burst_bytes, size=n) * burst_bytes
+        else:
+            addresses = np.arange(start, start + n, dtype=np.int64) * step
+        writes = rng_writes.random(n) < write_fraction if write_fraction > 0 else np.zeros(n, bool)
+        yield ((addresses % capacity_bytes).astype(np.uint64), writes, np.zeros(n, np.int64))
+
+
 def synthetic(kind: str, requests: int, burst_bytes: int, capacity_bytes: int,
               stride_bytes: int | None = None, seed: int = 0,
               write_fraction: float = 0.0, max_requests: int = MAX_REQUESTS) -> list[TraceEntry]:
@@ -127,23 +225,6 @@ def synthetic(kind: str, requests: int, burst_bytes: int, capacity_bytes: int,
     ``stream``: consecutive bursts; ``strided``: every `stride_bytes`; ``random``: uniform over
     the capacity, burst-aligned. A `write_fraction` of them (chosen by `seed`) are writes.
     """
-    if kind not in SYNTHETIC:
-        raise SpecError(f"synthetic pattern {kind!r}; allowed: {', '.join(SYNTHETIC)}")
-    if requests < 0:
-        raise SpecError(f"--requests {requests}: must be non-negative")
-    if requests > max_requests:
-        raise SpecError(f"--requests {requests:,}: more than {max_requests:,}; raise --max-requests to simulate it")
-    rng = np.random.default_rng(seed)
-    index = np.arange(requests, dtype=np.int64)
-    if kind == "stream":
-        addresses = index * burst_bytes
-    elif kind == "strided":
-        stride = stride_bytes if stride_bytes is not None else burst_bytes
-        if stride <= 0:
-            raise SpecError(f"--stride {stride}: must be a positive number of bytes")
-        addresses = index * stride
-    else:
-        addresses = rng.integers(0, capacity_bytes // burst_bytes, size=requests) * burst_bytes
-    writes = rng.random(requests) < write_fraction if write_fraction > 0 else np.zeros(
-        requests, dtype=bool)
-    return [TraceEntry(int(a) % capacity_bytes, bool(w)) for a, w in zip(addresses, writes)]
+    return [TraceEntry(a, w) for addresses, writes, _ in synthetic_chunks(
+        kind, requests, burst_bytes, capacity_bytes, stride_bytes, seed, write_fraction,
+        max_requests) for a, w in zip(addresses.tolist(), writes.tolist())]
