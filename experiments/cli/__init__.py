@@ -29,6 +29,7 @@ _SUBCOMMANDS = {
     "attention": "attention",
     "pim": "pim",
     "bitserial": "bitserial",
+    "system": "system",
 }
 
 
