@@ -34,10 +34,13 @@ from dataclasses import dataclass
 from sim.dram.device import ChannelDevice
 from sim.dram.spec import DramStandard
 from sim.pim.engine import RunResult, StepTiming
-from sim.pim.stream import AsicStep, PimRuns, PimStep
+from sim.pim.stream import (BUS_COMMANDS, MODE_SWITCH, READ_COMMANDS, AsicStep, PimRuns, PimStep,
+                            is_program, program_counts, read_tail_cycles)
 
 COMMANDS = ("WR_GB", "ACT_AB", "MAC_AB", "RD_MAC", "PRE_AB", "REF")
 WR_GB, ACT_AB, MAC_AB, RD_MAC, PRE_AB, REF = range(len(COMMANDS))
+# AiM controller commands (GDDR6-AiM-CENT), appended to the state vector when the standard has them.
+EXTRA_COMMANDS = ("TMOD", "WR_BIAS", "AF", "RD_AF", "EWMUL", "COPY_BKGB", "COPY_GBBK", "SYNC", "EOC")
 _PROBE_CYCLE = 1 << 30
 
 
@@ -46,7 +49,9 @@ class PimTiming:
     """Latencies between the PIM commands, in cycles, read from a standard's timing table.
 
     `latency[a]` lists (b, cycles) for every command b bounded by an earlier a; `spacing[a]` is the
-    minimum distance of two consecutive a; `tail_cycles` = nCL + nBL (RD_MAC data return)."""
+    minimum distance of two consecutive a; `tail_cycles` = RD_MAC data return (nCL + nBL, or
+    nCLREG + nBL on the AiM simulator's standard); `names` the commands of the state vector (the
+    six above, then those of `EXTRA_COMMANDS` the standard has)."""
 
     latency: tuple[tuple[tuple[int, int], ...], ...]
     spacing: tuple[int, ...]
@@ -54,10 +59,12 @@ class PimTiming:
     refi_cycles: int
     rfc_cycles: int
     bl_cycles: int
+    names: tuple[str, ...] = COMMANDS
 
     @classmethod
     def from_standard(cls, standard: DramStandard) -> "PimTiming":
-        ids = [ChannelDevice(standard).command_id[n] for n in COMMANDS]
+        names = COMMANDS + tuple(n for n in EXTRA_COMMANDS if n in standard.commands)
+        ids = [ChannelDevice(standard).command_id[n] for n in names]
         latency = []
         for a in ids:
             dev = ChannelDevice(standard)
@@ -72,10 +79,13 @@ class PimTiming:
             latency.append(tuple(row))
         spacing = tuple(max([1] + [c for j, c in latency[i] if j == i]) for i in range(len(ids)))
         t = standard.timing
-        return cls(tuple(latency), spacing, t("nCL") + t("nBL"), t("nREFI"), t("nRFC"), t("nBL"))
+        return cls(tuple(latency), spacing, read_tail_cycles(standard), t("nREFI"), t("nRFC"),
+                   t("nBL"), names)
 
 
-def _tile_counts(sig: tuple[int, int, int], ref: bool) -> tuple[tuple[str, int], ...]:
+def _tile_counts(sig, ref: bool) -> tuple[tuple[str, int], ...]:
+    if is_program(sig) or not sig:
+        return ((("REF", 1),) if ref else ()) + tuple(program_counts(sig).items())
     segments, macs, gb = sig
     out = []
     if ref:
@@ -87,6 +97,13 @@ def _tile_counts(sig: tuple[int, int, int], ref: bool) -> tuple[tuple[str, int],
         out += [("MAC_AB", segments * macs), ("RD_MAC", segments)]
     out.append(("PRE_AB", 1))
     return tuple(out)
+
+
+def _sig_io(sig) -> int:
+    """Bus bursts of one tile (WR_GB + RD_MAC, and WR_BIAS/RD_AF of command programs)."""
+    if is_program(sig) or not sig:
+        return sum(n for name, n in sig if name in BUS_COMMANDS)
+    return sig[0] + sig[2]
 
 
 def channel_runs(tiles) -> tuple[tuple[tuple[int, int, int], int], ...]:
@@ -132,7 +149,9 @@ class AnalyticRunner:
         self._rel_id: dict[tuple, int] = {}
         self._rels: list[tuple[int, ...]] = []
         self._reach: list[int] = []
-        self._zero = self._state((0,) * len(COMMANDS))
+        self._names = self.timing.names
+        self._index = {n: i for i, n in enumerate(self._names)}
+        self._zero = self._state((0,) * len(self._names))
         self.classes: list[tuple[int, int, int, int]] = [
             ((1 << channels) - 1, 0, self._zero, self.timing.refi_cycles)]
         self.now = 0
@@ -164,6 +183,9 @@ class AnalyticRunner:
         key = (sig, rel, ref)
         out = self._tiles.get(key)
         if out is not None:
+            return out
+        if is_program(sig) or not sig:
+            out = self._tiles[key] = self._program(sig, rel, ref)
             return out
         lat, sp = self.timing.latency, self.timing.spacing
         nxt = list(rel)
@@ -207,6 +229,28 @@ class AnalyticRunner:
         out = (tuple(nxt), last, last_data, 1 if ref else 0)
         self._tiles[key] = out
         return out
+
+    def _program(self, sig: tuple, rel: tuple[int, ...], ref: bool) -> tuple:
+        """`_tile` for a `CommandTile` signature: its runs in order; a run of n ends at first +
+        (n - 1) x self-spacing; a TMOD waits for the command after it (`sim.pim.engine`)."""
+        lat, sp, idx = self.timing.latency, self.timing.spacing, self._index
+        nxt = list(rel)
+        last = -1
+        last_data = None
+        runs = ([("REF", 1)] if ref else []) + list(sig)
+        for k, (name, n) in enumerate(runs):
+            cmd = idx[name]
+            c = max(nxt[cmd], last + 1)
+            if name == MODE_SWITCH and k + 1 < len(runs):
+                c = max(c, nxt[idx[runs[k + 1][0]]])
+            c += (n - 1) * sp[cmd]
+            for b, d in lat[cmd]:
+                if c + d > nxt[b]:
+                    nxt[b] = c + d
+            last = c
+            if name in READ_COMMANDS:
+                last_data = c + self.timing.tail_cycles
+        return (tuple(nxt), last, last_data, 1 if ref else 0)
 
     def _next(self, sig: int, sid: int, ref: int) -> tuple:
         """Tile transition on interned ids: (state at the next tile start, cycles to it, last
@@ -316,15 +360,15 @@ class AnalyticRunner:
         if hit is not None:
             return hit
         groups: dict[tuple, int] = {}
-        io, counts = [], [0] * len(COMMANDS)
+        io, counts = [], [0] * len(self._names)
         for ch, runs in enumerate(per_chan):
-            io.append(sum(n * (sig[0] + sig[2]) for sig, n in runs))
+            io.append(sum(n * _sig_io(sig) for sig, n in runs))
             if not runs:
                 continue
             groups[runs] = groups.get(runs, 0) | (1 << ch)
             for sig, n in runs:
                 for cmd, c in _tile_counts(sig, False):
-                    counts[COMMANDS.index(cmd)] += n * c
+                    counts[self._index[cmd]] += n * c
         interned = []
         for runs, mask in groups.items():
             ids = []
@@ -527,12 +571,12 @@ class AnalyticRunner:
             if refresh and self._min_due < self.now:
                 self._idle()
             self._pending_idle = 0
-        counts = [0] * len(COMMANDS)
+        counts = [0] * len(self._names)
         for cs, n in self._uses.items():
             for i, c in enumerate(cs.counts):
                 counts[i] += n * c
         counts[REF] = self.refs - refs0
-        out = {name: c for name, c in zip(COMMANDS, counts) if c}
+        out = {name: c for name, c in zip(self._names, counts) if c}
         kinds = {"pim": pim, "pim_refresh": pim_refresh, "pim_transfer": pim_transfer,
                  "asic": asic, "transfer": transfer_steps}
         return RunResult(self.now - t_start, timings, out, breakdown=kinds)

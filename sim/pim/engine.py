@@ -17,6 +17,10 @@ system works off the PIM bus (ASIC/transfer steps) every channel issues its REFs
   table (exact because every other bound is already met by the first command and PIM commands
   have no windowed rows), and a run of identical tiles whose normalized device state repeats is
   skipped period by period up to the next refresh. Tests prove equal cycles and counts.
+
+AiM controller semantics (GDDR6-AiM-CENT, `sim.pim.isr`): a TMOD mode switch issues once the
+command after it is ready (`_Channel.issue_cycle`), and RD_MAC/RD_AF data return after
+`read_tail_cycles` (nCLREG + nBL there). Both engines apply the same rule.
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ import simpy
 
 from sim.dram.device import ChannelDevice
 from sim.dram.spec import DramStandard
-from sim.pim.stream import AsicStep, Tile
+from sim.pim.stream import BUS_COMMANDS, MODE_SWITCH, READ_COMMANDS, AsicStep, Tile, read_tail_cycles
 
 
 @dataclass
@@ -89,7 +93,7 @@ class _Channel:
         self.refresh = refresh
         self.interval = standard.timing("nREFI")
         self.due = self.interval
-        self.tail = standard.timing("nCL") + standard.timing("nBL")
+        self.tail = read_tail_cycles(standard)
         self.last_data = -1
         self.counts: dict[str, int] = {}
         self.trace: list[tuple] | None = [] if record else None
@@ -100,15 +104,22 @@ class _Channel:
         c = self.dev.earliest(self.cid[name], 0, 0, 0)
         return max(c, self.last + 1, barrier)
 
+    def issue_cycle(self, name: str, following: str | None, barrier: int) -> int:
+        """Issue cycle of `name`; a mode switch (TMOD) waits until the command it precedes,
+        `following`, is ready (the AiM controller issues it in that command's place)."""
+        c = self.earliest(name, barrier)
+        if name == MODE_SWITCH and following is not None:
+            c = max(c, self.earliest(following, barrier))
+        return c
+
     def issue(self, name: str, cycle: int, row: int = 0, column: int = 0, n: int = 1) -> None:
         self.dev.issue(self.cid[name], 0, 0, 0, row, cycle)
         self.last = cycle
         self.counts[name] = self.counts.get(name, 0) + n
-        if name == "RD_MAC":
-            self.last_data = cycle + self.tail
+        if name in BUS_COMMANDS:
             self.step_io += n
-        elif name == "WR_GB":
-            self.step_io += n
+            if name in READ_COMMANDS:
+                self.last_data = cycle + self.tail
         elif name == "REF":
             self.due += self.interval
             self.step_refs += 1
@@ -186,8 +197,9 @@ def run_event(standard: DramStandard, steps: list, channels: int, *, refresh: bo
                 if c > env.now:
                     yield env.timeout(c - env.now)
                 ch.issue("REF", c)
-            for name, row, col in tile.commands():
-                c = ch.earliest(name, barrier)
+            cmds = list(tile.commands())
+            for k, (name, row, col) in enumerate(cmds):
+                c = ch.issue_cycle(name, cmds[k + 1][0] if k + 1 < len(cmds) else None, barrier)
                 if c > env.now:
                     yield env.timeout(c - env.now)
                 ch.issue(name, c, row, col)
@@ -246,7 +258,7 @@ def _fast_channel(ch: _Channel, tiles: tuple[Tile, ...], barrier: int,
                     ch.shift(m * period)
                     for name, count in tile.counts().items():
                         ch.counts[name] = ch.counts.get(name, 0) + m * count
-                        if name in ("RD_MAC", "WR_GB"):
+                        if name in BUS_COMMANDS:
                             ch.step_io += m * count
                     i += m
                     prev_t0 = t0 + (m - 1) * period
@@ -258,8 +270,9 @@ def _fast_channel(ch: _Channel, tiles: tuple[Tile, ...], barrier: int,
         if ch.refresh_due(barrier):
             ch.issue("REF", ch.earliest("REF", barrier))
             prev_key = None
-        for name, count in tile.runs():
-            c1 = ch.earliest(name, barrier)
+        runs = tile.runs()
+        for k, (name, count) in enumerate(runs):
+            c1 = ch.issue_cycle(name, runs[k + 1][0] if k + 1 < len(runs) else None, barrier)
             cn = c1 + (count - 1) * max(1, spacing[name])
             ch.issue(name, cn, tile.row, 0, count)
         i += 1

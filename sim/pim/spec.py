@@ -16,7 +16,8 @@ from sim.dram.spec import DramStandard, load_standard
 
 @dataclass(frozen=True)
 class PimSystem:
-    """Geometry, clocks and energy constants of a PIM-GPT-style system."""
+    """Geometry, clocks and energy constants of a PIM-GPT-style system (`aim_cent_system()`: the
+    AiM simulator's timing, `standard_name` GDDR6-AiM-CENT)."""
 
     standard_name: str = "GDDR6-AiM"
     channels: int = 8               # PIM-GPT: 8 GDDR6-PIM channels (assumption: arXiv:2310.09385 Sec. system setup, not re-read here)
@@ -62,3 +63,16 @@ class PimSystem:
     @property
     def dram_cycles_per_asic_cycle(self) -> float:
         return 1e12 / self.asic_clock_hz / self.standard.tck_ps
+
+
+AIM_CENT_SOURCE = ("SK hynix AiM simulator (github arkhadem/aim_simulator, the Ramulator 2.0 fork CENT, "
+                   "ASPLOS 2025, uses): GDDR6_AiM_org (32 channels, 16 banks, 2 KiB rows), "
+                   "GDDR6_AiM_timing, AiM controller; energy constants as the PIM-GPT preset")
+
+
+def aim_cent_system(channels: int = 32) -> PimSystem:
+    """The AiM simulator's system (GDDR6-AiM-CENT: TMOD mode switches, nRCDRDMAC, RD_MAC from
+    the MAC registers, no refresh), for AiM instruction traces (`sim.pim.isr`). Geometry as
+    AiM (16 banks x 16 lanes, 2 KiB global buffer and rows); the ASIC fields are unused."""
+    return PimSystem(standard_name="GDDR6-AiM-CENT", channels=channels, name="aim-cent",
+                     source=AIM_CENT_SOURCE)

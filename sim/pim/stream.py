@@ -7,6 +7,11 @@ issue `macs_per_segment` MAC_AB commands (one column access per bank each, conse
 and read the 16 banks' accumulators out with one RD_MAC, and finally close all banks (PRE_AB).
 A segment is a run of weights of one output row (or one cached key) held contiguously in the
 row, so each RD_MAC returns 16 finished dot products (or partial sums), one per bank.
+
+A `CommandTile` is any other command program of one channel within one step: runs of
+(command, count, row) in issue order, e.g. the commands an AiM instruction trace expands to
+(`sim.pim.isr`: TMOD mode switches, a PRE_AB of the row left open, ACT_AB, MAC_AB, RD_MAC,
+WR_BIAS, AF, RD_AF, EWMUL, COPY_*, SYNC/EOC). Its timing depends only on its command runs.
 """
 from __future__ import annotations
 
@@ -14,6 +19,20 @@ from dataclasses import dataclass
 from typing import Iterator
 
 BURST_BYTES = 32  # one burst of a x16 GDDR6 channel: 16 beats x 16 bits (BL16)
+# Commands that move one 32 B burst over the channel bus, and those whose data returns to the
+# host after the read latency (`read_tail_cycles`).
+BUS_COMMANDS = frozenset(("WR_GB", "RD_MAC", "WR_BIAS", "RD_AF"))
+READ_COMMANDS = frozenset(("RD_MAC", "RD_AF"))
+# The AiM controller's mode switch: issued in place of the command it precedes, once that
+# command is ready (the switch then costs tMODCH before it).
+MODE_SWITCH = "TMOD"
+
+
+def read_tail_cycles(standard) -> int:
+    """Cycles from an RD_MAC/RD_AF to its data at the host: nCLREG + nBL where the standard reads
+    the MAC registers with their own latency (AiM simulator), else nCL + nBL."""
+    t = standard.timings
+    return t.get("nCLREG", t["nCL"]) + t["nBL"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +80,47 @@ class Tile:
 
 
 @dataclass(frozen=True)
+class CommandTile:
+    """A channel's command program within one step: (command, count, row) runs in issue order.
+
+    The signature is the (command, count) runs: what decides the timing (rows do not)."""
+
+    program: tuple[tuple[str, int, int], ...]
+
+    @property
+    def row(self) -> int:
+        return self.program[0][2] if self.program else 0
+
+    @property
+    def signature(self) -> tuple[tuple[str, int], ...]:
+        return tuple((name, n) for name, n, _ in self.program)
+
+    def runs(self) -> list[tuple[str, int]]:
+        return list(self.signature)
+
+    def commands(self) -> Iterator[tuple[str, int, int]]:
+        for name, n, row in self.program:
+            for i in range(n):
+                yield (name, row, i)
+
+    def counts(self) -> dict[str, int]:
+        return program_counts(self.signature)
+
+
+def program_counts(signature: tuple[tuple[str, int], ...]) -> dict[str, int]:
+    """Commands of a `CommandTile` signature."""
+    c: dict[str, int] = {}
+    for name, n in signature:
+        c[name] = c.get(name, 0) + n
+    return c
+
+
+def is_program(signature) -> bool:
+    """Whether a tile signature is a `CommandTile`'s (command runs) rather than a `Tile`'s."""
+    return bool(signature) and isinstance(signature[0], tuple)
+
+
+@dataclass(frozen=True)
 class PimStep:
     """One PIM Einsum: the tile list of every channel; all channels start together."""
 
@@ -74,7 +134,7 @@ class PimRuns:
     (signature, count), signature = (segments, macs_per_segment, gb_bursts)."""
 
     name: str
-    runs: tuple[tuple[tuple[tuple[int, int, int], int], ...], ...]
+    runs: tuple[tuple[tuple[tuple, int], ...], ...]
 
 
 @dataclass(frozen=True)
@@ -89,8 +149,11 @@ class AsicStep:
     category: str = "asic"
 
 
-def signature_counts(signature: tuple[int, int, int]) -> dict[str, int]:
-    """Commands of one tile with `signature` = (segments, macs_per_segment, gb_bursts), REF aside."""
+def signature_counts(signature) -> dict[str, int]:
+    """Commands of one tile with `signature` = (segments, macs_per_segment, gb_bursts), or a
+    `CommandTile`'s command runs, REF aside."""
+    if is_program(signature) or not signature:
+        return program_counts(signature)
     segments, macs, gb = signature
     out = {"WR_GB": gb} if gb else {}
     out["ACT_AB"] = 1
