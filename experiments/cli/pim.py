@@ -1,4 +1,7 @@
-"""`einspace pim`: PIM-GPT latency/energy per decode token and ratios over GPU/CPU baselines."""
+"""`einspace pim`: PIM-GPT latency/energy per decode token and ratios over GPU/CPU baselines;
+`--isr FILE` / `--gemv M K --channels C` run an AiM instruction trace (the AiM simulator's format,
+`sim.pim.isr`) on the AiM simulator's timing (GDDR6-AiM-CENT) and report cycles, commands per
+channel and energy."""
 from __future__ import annotations
 
 import json
@@ -9,6 +12,8 @@ import click
 
 from experiments import schema
 from experiments.reproductions.pim_gpt import reproduce, write_outputs
+from sim.pim.isr import AIM_NAMES, ENGINES, gemv_isr, load_isr, parse_isr, run_isr
+from sim.pim.spec import aim_cent_system
 from workloads import get_model
 from workloads.errors import SpecError
 
@@ -30,8 +35,23 @@ def load_experiment(path: Path) -> tuple[list[str], int]:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--reproduce", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="also write pim_gpt.csv and pim_gpt.png (speedups, latency breakdown) to this folder")
-def pim(models, tokens, experiment, fmt, out_dir):
-    """Simulate PIM-GPT decode per token (fast engine); compare with GPU/CPU roofline and eager baselines."""
+@click.option("--isr", "isr_path", type=click.Path(path_type=Path), default=None,
+              help="run this AiM instruction trace (AiM simulator format) instead of a model")
+@click.option("--gemv", nargs=2, type=int, default=None, metavar="M K",
+              help="emit and run the AiM GEMV trace of an M x K weight matrix")
+@click.option("--channels", type=int, default=1, show_default=True, help="AiM channels of --gemv")
+@click.option("--emit-isr", "emit_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="write the --gemv trace to this file")
+@click.option("--engine", type=click.Choice(ENGINES), default="analytic", show_default=True,
+              help="PIM engine for --isr/--gemv (all three are proven equal)")
+def pim(models, tokens, experiment, fmt, out_dir, isr_path, gemv, channels, emit_path, engine):
+    """Simulate PIM-GPT decode per token (fast engine); compare with GPU/CPU roofline and eager baselines.
+    With --isr or --gemv: run an AiM instruction trace on the AiM simulator's timing."""
+    if isr_path is not None or gemv is not None:
+        run_trace(isr_path, gemv, channels, emit_path, engine, fmt)
+        return
+    if emit_path is not None:
+        raise SpecError("--emit-isr needs --gemv M K")
     if not models:
         models, default_tokens = load_experiment(experiment)
         tokens = tokens if tokens is not None else default_tokens
@@ -62,3 +82,37 @@ def pim(models, tokens, experiment, fmt, out_dir):
                    f"{r['speedup_vs_cpu_roofline']:>10.1f}{r['speedup_vs_cpu_eager']:>11.1f}  |"
                    f"{r['energy_eff_vs_gpu_roofline']:>22.1f} /{r['energy_eff_vs_gpu_eager']:>6.1f}"
                    f"{r['energy_eff_vs_cpu_roofline']:>10.1f} /{r['energy_eff_vs_cpu_eager']:>6.1f}")
+
+
+def run_trace(isr_path: Path | None, gemv: tuple[int, int] | None, channels: int,
+              emit_path: Path | None, engine: str, fmt: str) -> None:
+    """`einspace pim --isr FILE` / `--gemv M K --channels C [--emit-isr FILE]`."""
+    if isr_path is not None and gemv is not None:
+        raise SpecError("--isr and --gemv are exclusive")
+    system = aim_cent_system()
+    if gemv is not None:
+        text = gemv_isr(gemv[0], gemv[1], channels)
+        if emit_path is not None:
+            emit_path.write_text(text)
+        instructions = parse_isr(text, system.standard, f"gemv {gemv[0]}x{gemv[1]}")
+    else:
+        if emit_path is not None:
+            raise SpecError("--emit-isr needs --gemv M K")
+        instructions = load_isr(isr_path, system.standard)
+    res = run_isr(instructions, system, engine)
+    out = {"trace": str(isr_path) if isr_path else f"gemv {gemv[0]}x{gemv[1]} on {channels} channel(s)",
+           "standard": system.standard_name, "engine": engine, "instructions": len(instructions),
+           "cycles": res.cycles, "time_us": res.seconds * 1e6, "tck_ns": system.standard.tck_ns,
+           "commands": res.counts,
+           "commands_per_channel": {str(ch): c for ch, c in sorted(res.per_channel.items())},
+           "energy_j": sum(res.energy_j.values()), **res.energy_j}
+    if fmt == "json":
+        click.echo(json.dumps(out, indent=1))
+        return
+    click.echo(f"{out['trace']}: {len(instructions)} instructions on {system.standard_name} ({engine})")
+    click.echo(f"cycles {res.cycles} ({res.seconds * 1e6:.3f} us at {system.standard.tck_ns} ns)  "
+               f"energy {out['energy_j'] * 1e9:.3f} nJ")
+    names = sorted({n for c in res.per_channel.values() for n in c})
+    click.echo("channel " + " ".join(f"{n}({AIM_NAMES.get(n, n)})".rjust(16) for n in names))
+    for ch, counts in sorted(res.per_channel.items()):
+        click.echo(f"{ch:>7} " + " ".join(f"{counts.get(n, 0):>16}" for n in names))
