@@ -10,11 +10,26 @@ from experiments.store import RunStore
 from workloads.errors import SpecError
 
 
+def einsum_table(store, points):
+    """One row per Einsum per point: the Einsum's own columns (`energy_j` is always the sum of the
+    row's `energy_<component>_j`), then the point's columns; a point column whose name the
+    Einsum table also has (its sum over the Einsums, e.g. `latency_s`) is renamed `total_<name>`.
+    docs/experiments.md lists every column and its unit."""
+    from experiments.report import einsum_rows
+
+    rows = einsum_rows(store)
+    if rows.empty:
+        return rows
+    clash = {c: f"total_{c}" for c in points.columns if c in rows.columns and c != "point_id"}
+    return rows.merge(points.rename(columns=clash), on="point_id", how="left")
+
+
 @click.command("results")
 @click.argument("run")
 @click.option("--runs-dir", type=click.Path(file_okay=False), default="runs", show_default=True)
 @click.option("--query", default=None, help='pandas query over the columns, e.g. "pareto and area_mm2 < 50"')
-@click.option("--einsums", is_flag=True, help="one row per Einsum per point instead of one per point")
+@click.option("--einsums", is_flag=True, help="one row per Einsum per point instead of one per point; "
+              "the point's totals are then total_<column> (docs/experiments.md, Results columns)")
 @click.option("--columns", default=None, help="comma-separated columns to keep")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "parquet", "json"]), default="text",
               show_default=True)
@@ -32,7 +47,7 @@ def results(run, runs_dir, query, einsums, columns, fmt, repair, output) -> None
     points, _, store = load_results(run, runs_dir)
     df = points
     if einsums:
-        df = store.einsums().merge(points, on="point_id", how="left", suffixes=("", "_total"))
+        df = einsum_table(store, points)
     if query:
         try:
             df = df.query(query)
