@@ -32,7 +32,7 @@ def map(cascade, accel: AcceleratorSpec, strategy: str = "output-stationary", mo
     plans: dict[tuple, object] = {}
     entries = {}
     for g in extract_gemms(cascade):
-        key = (g.batch, g.m_tokens, g.k_reduce, g.n_out, g.is_attention)
+        key = g.key
         if key not in plans:
             plans[key] = gemm_plan(g, accel, mode)
         plan = plans[key]

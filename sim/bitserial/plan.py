@@ -33,4 +33,5 @@ class GemmPlan:
     def key(self) -> tuple:
         """What the cost depends on besides the accelerator: equal keys cost the same."""
         g = self.gemm
-        return (g.batch, g.m_tokens, g.k_reduce, g.n_out, g.is_attention, self.schedule is None)
+        return (g.batch, g.m_tokens, g.k_reduce, g.n_out, g.is_attention, getattr(g, "attention", None),
+                self.schedule is None)
