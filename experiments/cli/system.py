@@ -19,6 +19,7 @@ from experiments.system.request import Request, RequestResult, run_request
 from mappers.system import OBJECTIVES, load_rules
 from sim.system.spec import load_system
 from workloads.attention import VARIANTS
+from workloads.errors import SpecError
 
 GIB = 2**30
 
@@ -28,8 +29,6 @@ def _placement(value: str):
         return value
     path = Path(value)
     if not path.is_file():
-        from workloads.errors import SpecError
-
         raise SpecError(f"--placement {value!r}: not auto, search or a placement file")
     return load_rules(path)
 

@@ -11,7 +11,7 @@ from typing import Callable
 
 from experiments.families import cascade_of
 from experiments.system.costs import system_costs
-from mappers.system import PlacementRules, SearchOutcome, place, search
+from mappers.system import PlacementRules, SearchOutcome, place, search, to_mapping
 from sim.contract import Mapping, Result
 from sim.system.costs import UnitCosts
 from sim.system.schedule import schedule
@@ -56,8 +56,6 @@ def evaluate_phase(system: SystemSpec, workload: dict, placement: "str | Placeme
         cascade = cascade_of(workload)
         costs = system_costs(system, workload)
         units = {m.einsum: m.unit for m in placement.einsums}
-        from mappers.system import to_mapping
-
         mapping = to_mapping(cascade, units, costs, placement.strategy, placement.plan)
         outcome = None
     else:
