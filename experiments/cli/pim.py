@@ -5,12 +5,12 @@ channel and energy."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
 
 from experiments import schema
+from experiments.cli.progress import steps
 from experiments.reproductions.pim_gpt import reproduce, write_outputs
 from sim.pim.isr import AIM_NAMES, ENGINES, gemv_isr, load_isr, parse_isr, run_isr
 from sim.pim.spec import aim_cent_system
@@ -44,7 +44,8 @@ def load_experiment(path: Path) -> tuple[list[str], int]:
               help="write the --gemv trace to this file")
 @click.option("--engine", type=click.Choice(ENGINES), default="analytic", show_default=True,
               help="PIM engine for --isr/--gemv (all three are proven equal)")
-def pim(models, tokens, experiment, fmt, out_dir, isr_path, gemv, channels, emit_path, engine):
+@click.option("--quiet", is_flag=True, help="no progress on stderr (--format json implies it)")
+def pim(models, tokens, experiment, fmt, out_dir, isr_path, gemv, channels, emit_path, engine, quiet):
     """Simulate PIM-GPT decode per token (fast engine); compare with GPU/CPU roofline and eager baselines.
     With --isr or --gemv: run an AiM instruction trace on the AiM simulator's timing."""
     if isr_path is not None or gemv is not None:
@@ -63,11 +64,8 @@ def pim(models, tokens, experiment, fmt, out_dir, isr_path, gemv, channels, emit
         if tokens > spec.max_positions:
             raise SpecError(f"--tokens {tokens}: {m} attends over at most {spec.max_positions} positions")
     rows = []
-    with open(os.devnull, "w") as devnull:
-        with click.progressbar(models, label="pim", file=None if fmt == "text" else devnull) as bar:
-            for m in bar:
-                rows.append({k: (float(v) if hasattr(v, "item") else v)
-                             for k, v in reproduce(m, tokens).items()})
+    for m in steps(models, f"pim, {tokens} tokens", enabled=fmt == "text" and not quiet):
+        rows.append({k: (float(v) if hasattr(v, "item") else v) for k, v in reproduce(m, tokens).items()})
     if out_dir is not None:
         paths = write_outputs(rows, out_dir)
         click.echo(f"wrote {paths['csv']} and {paths['png']}", err=fmt == "json")
