@@ -8,6 +8,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import ctypes
 import ctypes.util
+import logging
 import multiprocessing
 import os
 import signal
@@ -19,6 +20,14 @@ from typing import Callable, Iterable, Iterator
 from workloads.errors import SpecError
 
 ENGINES = ("local", "dask", "ray")
+# Loggers the distributed engines write through; `quiet` raises them to ERROR.
+ENGINE_LOGGERS = {"dask": ("distributed", "dask", "tornado", "bokeh"), "ray": ("ray",)}
+
+
+def silence(engine: str) -> None:
+    """Raise the engine's loggers to ERROR (warnings and info banners off; errors still print)."""
+    for name in ENGINE_LOGGERS.get(engine, ()):
+        logging.getLogger(name).setLevel(logging.ERROR)
 _INSTALL = "install the optional extra: .venv/bin/pip install -e '.[dist]'"
 
 
@@ -83,21 +92,25 @@ class LocalEngine(Engine):
 
 
 class DaskEngine(Engine):
-    """`dask.distributed.Client` on `address`, or on a `LocalCluster` of `jobs` single-thread workers."""
+    """`dask.distributed.Client` on `address`, or on a `LocalCluster` of `jobs` single-thread workers.
+    `quiet`: the scheduler's, workers' and client's logs below ERROR are dropped."""
 
     name = "dask"
 
-    def __init__(self, jobs: int = 1, address: str | None = None):
+    def __init__(self, jobs: int = 1, address: str | None = None, quiet: bool = False):
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError:
             raise SpecError(f"--engine dask needs dask.distributed; {_INSTALL}") from None
+        if quiet:
+            silence("dask")
         self._cluster = None
         if address:
             self.client = Client(address)
         else:
             self._cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                         dashboard_address=None)
+                                         dashboard_address=None,
+                                         silence_logs=logging.ERROR if quiet else logging.WARNING)
             self.client = Client(self._cluster)
 
     def map_unordered(self, fn, chunks):
@@ -114,20 +127,26 @@ class DaskEngine(Engine):
 
 
 class RayEngine(Engine):
-    """`ray.init(address)` (a local ray instance of `jobs` CPUs when no address) and ray tasks."""
+    """`ray.init(address)` (a local ray instance of `jobs` CPUs when no address) and ray tasks.
+    `quiet`: ray's own logging (the start banner, warnings) below ERROR is dropped; workers' output
+    never reaches the driver (`log_to_driver=False`)."""
 
     name = "ray"
 
-    def __init__(self, jobs: int = 1, address: str | None = None):
+    def __init__(self, jobs: int = 1, address: str | None = None, quiet: bool = False):
         try:
             import ray
         except ImportError:
             raise SpecError(f"--engine ray needs ray; {_INSTALL}") from None
         self.ray = ray
+        if quiet:
+            silence("ray")
+            os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+        level = {"logging_level": logging.ERROR} if quiet else {}
         if address:
-            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, **level)
         else:
-            ray.init(num_cpus=jobs, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
+            ray.init(num_cpus=jobs, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False, **level)
 
     def map_unordered(self, fn, chunks):
         remote = self.ray.remote(fn)
@@ -140,7 +159,8 @@ class RayEngine(Engine):
         self.ray.shutdown()
 
 
-def make_engine(name: str, jobs: int = 1, address: str | None = None) -> Engine:
+def make_engine(name: str, jobs: int = 1, address: str | None = None, quiet: bool = False) -> Engine:
+    """The engine `name`; `quiet` silences a distributed engine's logging below ERROR."""
     if jobs < 1:
         raise SpecError(f"--jobs must be >= 1, got {jobs}")
     if name == "local":
@@ -148,7 +168,7 @@ def make_engine(name: str, jobs: int = 1, address: str | None = None) -> Engine:
             raise SpecError("--address is for --engine dask or ray, not local")
         return LocalEngine(jobs)
     if name == "dask":
-        return DaskEngine(jobs, address)
+        return DaskEngine(jobs, address, quiet)
     if name == "ray":
-        return RayEngine(jobs, address)
+        return RayEngine(jobs, address, quiet)
     raise SpecError(f"unknown engine {name!r}; allowed: {', '.join(ENGINES)}")

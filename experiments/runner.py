@@ -139,9 +139,10 @@ def _run_name(path: Path, exp) -> str:
 
 def run_sweep(path: str | Path, *, jobs: int = 1, engine: str = "local", address: str | None = None,
               resume: str | None = None, run: str | None = None, runs_dir: str | Path = "runs",
-              progress: bool = True, chunk_size: int | None = None, announce=None) -> RunInfo:
+              progress: bool = True, chunk_size: int | None = None, announce=None, quiet: bool = False) -> RunInfo:
     """Run (or resume) the experiment in `path`; return what was done. `announce(run)` is called
-    once the run's name is fixed and the file validated, before any point is evaluated."""
+    once the run's name is fixed and the file validated, before any point is evaluated. `quiet`
+    silences the engine's own logging (dask, ray) as well as the progress bar."""
     t0 = time.perf_counter()
     path = Path(path)
     exp, text = schema.load(path)
@@ -154,12 +155,12 @@ def run_sweep(path: str | Path, *, jobs: int = 1, engine: str = "local", address
     if not resume and store.exists():
         raise SpecError(f"run {name!r} already exists in {runs_dir}; use --resume {name} or another --run")
     with store.lock():
-        return _run_locked(path, exp, text, digest, store, resume, engine, jobs, address, progress, chunk_size,
-                           announce, t0)
+        return _run_locked(path, exp, text, digest, store, resume, engine, jobs, address, progress and not quiet,
+                           chunk_size, announce, t0, quiet)
 
 
 def _run_locked(path, exp, text, digest, store, resume, engine, jobs, address, progress, chunk_size, announce,
-                t0) -> RunInfo:
+                t0, quiet=False) -> RunInfo:
     """The body of `run_sweep`, with the run folder locked."""
     name = store.name
     if resume:
@@ -186,7 +187,7 @@ def _run_locked(path, exp, text, digest, store, resume, engine, jobs, address, p
     bar = _Progress(planned, progress)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     try:
-        with make_engine(engine, jobs, address) as eng:
+        with make_engine(engine, jobs, address, quiet=quiet) as eng:
             ev = Evaluator(store, eng, bar, chunk_size, jobs)
             if points is not None:
                 ev.run(points)

@@ -88,8 +88,9 @@ def _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode="cycle", 
               help="Experiment file for --reproduce (its workloads, sequence lengths and designs).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
+@click.option("--quiet", is_flag=True, help="no progress on stderr during --reproduce")
 def attention(model, seq_len, head_dim, heads, kv_heads, batch, bytes_per_element, causal, buffer_kib,
-              design, mode, reproduce_dir, grid, fmt):
+              design, mode, reproduce_dir, grid, fmt, quiet):
     """Search the tiling of DESIGN for one attention layer; report exact off-chip traffic.
 
     With --model, simulate the layer on the FuseMax-style array (cycles, energy, utilization;
@@ -97,7 +98,7 @@ def attention(model, seq_len, head_dim, heads, kv_heads, batch, bytes_per_elemen
     evaluation grid in process and write results_<mode>.csv, summary_<mode>.yaml and plots_<mode>/
     (`einspace sweep experiments/fusemax.yaml` computes the same as an experiment)."""
     if reproduce_dir is not None:
-        _reproduce(grid, reproduce_dir, mode)
+        _reproduce(grid, reproduce_dir, mode, progress=fmt == "text" and not quiet)
         return
     if seq_len is None:
         raise SpecError("--seq-len is required")
@@ -118,9 +119,14 @@ def attention(model, seq_len, head_dim, heads, kv_heads, batch, bytes_per_elemen
     _search_report(design, layer, buffer_kib * 1024, fmt)
 
 
-def _reproduce(grid: str, out_dir: str, mode: str) -> None:
+def _reproduce(grid: str, out_dir: str, mode: str, progress: bool = True) -> None:
+    from experiments.cli.progress import working
     from experiments.reproductions.fusemax import format_summary, load_grid, reproduce
-    for line in format_summary(reproduce(load_grid(grid), out_dir, mode)):
+
+    spec = load_grid(grid)
+    with working(f"FuseMax grid ({mode} mode) -> {out_dir}", progress):
+        summary = reproduce(spec, out_dir, mode)
+    for line in format_summary(summary):
         click.echo(f"[{mode}] {line}")
 
 

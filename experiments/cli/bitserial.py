@@ -29,8 +29,9 @@ TASKS = {"prefill": ("discriminative", "prefill"), "decode": ("generative", "dec
 @click.option("--format", "fmt", default="text", show_default=True, help="text|json")
 @click.option("--reproduce", "reproduce_dir", default=None, type=click.Path(file_okay=False),
               help="run the whole BitMoD grid (6 models x 2 tasks x 5 accelerators) in --mode; write CSV and figure here")
+@click.option("--quiet", is_flag=True, help="no progress on stderr")
 def bitserial(model: str | None, accel: str, task: str, seq_len: int, mode: str, dram: str, fmt: str,
-              reproduce_dir: str | None) -> None:
+              reproduce_dir: str | None, quiet: bool) -> None:
     """Cycles and energy (compute, SRAM, DRAM) per matrix Einsum and in total."""
     if reproduce_dir is not None:
         if mode not in MODES:
@@ -39,7 +40,10 @@ def bitserial(model: str | None, accel: str, task: str, seq_len: int, mode: str,
 
         from experiments.reproductions.bitmod import PAPER_HEADLINE, reproduce
 
-        result = reproduce(mode, Path(reproduce_dir))
+        from experiments.cli.progress import working
+
+        with working(f"BitMoD grid ({mode} mode) -> {reproduce_dir}", fmt == "text" and not quiet):
+            result = reproduce(mode, Path(reproduce_dir))
         if fmt == "json":
             click.echo(json.dumps(result, indent=2))
             return
@@ -57,8 +61,10 @@ def bitserial(model: str | None, accel: str, task: str, seq_len: int, mode: str,
     if seq_len < 2:
         raise SpecError(f"--seq-len {seq_len} is too small; use at least 2")
     hw_task, phase = TASKS[task]
-    click.echo(f"simulating {model} {task} on {accel} ({mode} mode, DRAM {dram})...", err=True)
-    rows = run_phase(model, accel, hw_task, phase, mode, seq_len, dram=dram).assign(weight=1)
+    from experiments.cli.progress import working
+
+    with working(f"simulating {model} {task} on {accel} ({mode} mode, DRAM {dram})", fmt == "text" and not quiet):
+        rows = run_phase(model, accel, hw_task, phase, mode, seq_len, dram=dram).assign(weight=1)
     tot = totals(rows)
     if fmt == "json":
         click.echo(json.dumps({"model": model, "accel": accel, "task": task, "mode": mode, "dram": dram, "totals": tot,

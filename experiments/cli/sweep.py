@@ -39,7 +39,7 @@ def check_jobs(jobs: int, forced: bool, engine: str) -> None:
 @click.option("--run", "run", default=None, metavar="NAME", help="name of a new run (default: FILE stem + time)")
 @click.option("--runs-dir", type=click.Path(file_okay=False), default="runs", show_default=True)
 @click.option("--chunk-size", type=click.IntRange(min=1), default=None, help="points per task (default: automatic)")
-@click.option("--quiet", is_flag=True, help="no progress bar")
+@click.option("--quiet", is_flag=True, help="no progress bar, and the dask/ray engines' logging below ERROR off")
 @click.option("--report", "write_report", is_flag=True,
               help="write the report when the sweep ends; its path is the last line printed")
 @click.option("--reports-dir", type=click.Path(file_okay=False), default="reports", show_default=True)
@@ -53,7 +53,7 @@ def sweep(file, jobs, force_jobs, engine, address, resume, run, runs_dir, chunk_
         click.echo(f"run {name}: {Path(runs_dir) / name}; report -> {report_path(name)}{how}")
 
     info = run_sweep(file, jobs=jobs, engine=engine, address=address, resume=resume, run=run, runs_dir=runs_dir,
-                     progress=not quiet, chunk_size=chunk_size, announce=announce)
+                     progress=not quiet, chunk_size=chunk_size, announce=announce, quiet=quiet)
     click.echo(f"run {info.run}: {info.computed} points computed, {info.skipped} reused, "
                f"{info.wall_s:.2f} s -> {info.root}")
     reproduce = load(file)[0].reproduce
