@@ -123,18 +123,18 @@ class FastChannel:
                         z(org.ranks, np.int64), z(n_banks, np.int64), z(3, np.int64))
         self.latency_hist = z(0, np.int64)
         self.trace_parts: list[np.ndarray] = []
-        self.pend = z((0, fk.N_P), np.int64)
+        self.pend = z((fk.N_P, 0), np.int64)
         self.requests = self.reads = 0
 
     def feed(self, pend: np.ndarray, final: bool) -> None:
-        """Queue `pend` (rows of `fk.P_*` fields) behind the remaining pending requests and run
+        """Queue `pend` (columns of `fk.P_*` fields) behind the remaining pending requests and run
         until they are used up (or, with `final`, until every request is served)."""
-        rest = self.pend[self.ctl[fk.C_PEND_START]:]
-        self.pend = pend if rest.shape[0] == 0 else np.concatenate([rest, pend])
+        rest = self.pend[:, self.ctl[fk.C_PEND_START]:]
+        self.pend = np.ascontiguousarray(pend if rest.shape[1] == 0 else np.concatenate([rest, pend], axis=1))
         self.ctl[fk.C_PEND_START] = 0
-        self.requests += pend.shape[0]
-        self.reads += int(pend.shape[0] - np.count_nonzero(pend[:, fk.P_WRITE]))
-        if self.pend.shape[0] == 0 and not final:
+        self.requests += pend.shape[1]
+        self.reads += int(pend.shape[1] - np.count_nonzero(pend[fk.P_WRITE]))
+        if self.pend.shape[1] == 0 and not final:
             return
         while True:
             status = fk.run(self.dev, self.tables.cfg, self.ctl, self.ref_due, self.ref_bank,
@@ -175,17 +175,17 @@ def decode_arrays(amap: AddressMapping, addresses: np.ndarray) -> dict[str, np.n
 
 def pending_rows(values: dict[str, np.ndarray], is_write: np.ndarray, arrivals: np.ndarray,
                  org) -> np.ndarray:
-    """Rows of `fk.P_*` fields for decoded requests."""
-    pend = np.empty((is_write.shape[0], fk.N_P), dtype=np.int64)
-    pend[:, fk.P_RANK] = values["Ra"]
-    pend[:, fk.P_BG] = values["Bg"]
-    pend[:, fk.P_BANK] = values["Ba"]
-    pend[:, fk.P_FLAT] = (values["Ra"] * org.bankgroups + values["Bg"]) * org.banks_per_group \
+    """Pending requests as a (field, request) array of `fk.P_*` fields."""
+    pend = np.empty((fk.N_P, is_write.shape[0]), dtype=np.int64)
+    pend[fk.P_RANK] = values["Ra"]
+    pend[fk.P_BG] = values["Bg"]
+    pend[fk.P_BANK] = values["Ba"]
+    pend[fk.P_FLAT] = (values["Ra"] * org.bankgroups + values["Bg"]) * org.banks_per_group \
         + values["Ba"]
-    pend[:, fk.P_ROW] = values["Ro"]
-    pend[:, fk.P_COL] = values["Co"]
-    pend[:, fk.P_WRITE] = is_write
-    pend[:, fk.P_ARRIVAL] = arrivals
+    pend[fk.P_ROW] = values["Ro"]
+    pend[fk.P_COL] = values["Co"]
+    pend[fk.P_WRITE] = is_write
+    pend[fk.P_ARRIVAL] = arrivals
     return pend
 
 
@@ -225,8 +225,8 @@ def run_stream(standard: DramStandard, chunks: Iterable[tuple[np.ndarray, np.nda
             channels[0].feed(pend, False)
             continue
         for ch, channel in enumerate(channels):
-            channel.feed(pend[values["Ch"] == ch], False)
-    empty = np.zeros((0, fk.N_P), dtype=np.int64)
+            channel.feed(pend[:, values["Ch"] == ch], False)
+    empty = np.zeros((fk.N_P, 0), dtype=np.int64)
     for channel in channels:
         channel.feed(empty, True)
     return channels

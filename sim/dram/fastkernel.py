@@ -12,7 +12,7 @@ Arrays (all int64):
   ``rule_f`` (following command), ``rule_l`` (latency) and ``rule_w`` (window).
 * ``hist[node, cmd, :]``: ring of the last issue cycles per windowed (node, command), with
   ``hpos``/``hcnt`` and its length ``hcap[cmd * 4 + level]`` (the deque's maxlen).
-* ``queue[i]``: one queued request (fields ``Q_*``); ``pend[i]``: one pending request
+* ``queue[i]``: one queued request (fields ``Q_*``); ``pend[:, i]``: one pending request
   (fields ``P_*``) not yet admitted.
 * ``ctl``: the channel's scalars (``C_*``); ``cfg``: command ids and policy (``K_*``).
 
@@ -55,7 +55,7 @@ R_CMD, R_RANK, R_BG, R_BANK, R_AT = range(5)
 REFRESH_NONE, REFRESH_ALL_BANK, REFRESH_PER_BANK = 0, 1, 2
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def node_index(geo, level, rank, bg, bank):
     """`ChannelDevice.node_index`, with the level's offset into the flat node numbering."""
     if level == 0:
@@ -67,7 +67,7 @@ def node_index(geo, level, rank, bg, bank):
     return geo[G_OFF3] + (rank * geo[G_G] + bg) * geo[G_K] + bank
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def earliest(nxt, depth, geo, cmd, rank, bg, bank):
     """`ChannelDevice.earliest`: the maximum bound of `cmd` over the nodes on its path."""
     bound = nxt[0, cmd]
@@ -88,7 +88,7 @@ def earliest(nxt, depth, geo, cmd, rank, bg, bank):
     return bound
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def raise_bounds(nxt, node, lo, hi, rule_f, rule_l, cycle):
     """Apply rows lo..hi of the flat table to `node`: bound[f] = max(bound[f], cycle + l)."""
     for i in range(lo, hi):
@@ -98,7 +98,7 @@ def raise_bounds(nxt, node, lo, hi, rule_f, rule_l, cycle):
             nxt[node, f] = t
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def raise_siblings(nxt, geo, level, rank, bg, bank, lo, hi, rule_f, rule_l, cycle):
     """`sibling` rows: the same bounds on every other node with the same parent
     (`ChannelDevice._siblings`, in the same order)."""
@@ -118,7 +118,7 @@ def raise_siblings(nxt, geo, level, rank, bg, bank, lo, hi, rule_f, rule_l, cycl
                 raise_bounds(nxt, base + other, lo, hi, rule_f, rule_l, cycle)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def raise_windows(nxt, hist, hpos, hcnt, cap, node, cmd, lo, hi, rule_f, rule_l, rule_w, cycle):
     """Windowed rows (tFAW): record `cycle` in the node's ring of recent `cmd` issues, then bound
     from the w-th most recent one (the deque of `ChannelDevice.issue`)."""
@@ -138,7 +138,7 @@ def raise_windows(nxt, hist, hpos, hcnt, cap, node, cmd, lo, hi, rule_f, rule_l,
                 nxt[node, f] = t
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def set_banks(open_row, geo, d, rank, bg, bank, value):
     """Open or close the banks a command of scope depth `d` addresses
     (`ChannelDevice.banks_under`)."""
@@ -156,7 +156,7 @@ def set_banks(open_row, geo, d, rank, bg, bank, value):
             open_row[b] = value
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def device_issue(dev, cmd, rank, bg, bank, row, cycle):
     """`ChannelDevice.issue`: raise the bounds `cmd` imposes on every level down to its scope,
     then apply its effect on the bank state."""
@@ -176,7 +176,7 @@ def device_issue(dev, cmd, rank, bg, bank, row, cycle):
         set_banks(open_row, geo, depth[cmd], rank, bg, bank, row if e == 1 else NONE)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def close_one_bank(dev, cfg, rank, cand):
     """`ChannelController._close_one_bank`: the open bank of `rank` whose PRE is legal first."""
     nxt, open_row, geo, depth = dev[0], dev[1], dev[2], dev[3]
@@ -194,7 +194,7 @@ def close_one_bank(dev, cfg, rank, cand):
             cand[R_CMD], cand[R_RANK], cand[R_BG], cand[R_BANK], cand[R_AT] = pre, rank, bg, bank, at
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def rank_has_open_bank(open_row, geo, rank):
     """`ChannelDevice.any_open`."""
     for flat in range(rank * geo[G_PER_RANK], (rank + 1) * geo[G_PER_RANK]):
@@ -203,7 +203,7 @@ def rank_has_open_bank(open_row, geo, rank):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def rank_refresh_step(dev, cfg, ref_bank, rank, cand):
     """The next refresh command of one due rank into `cand`; returns the blocked flat bank
     (per-bank mode) or NONE (the whole rank is blocked)."""
@@ -230,7 +230,7 @@ def rank_refresh_step(dev, cfg, ref_bank, rank, cand):
     return flat
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def refresh_candidate(dev, cfg, ref_due, ref_bank, cycle, best, cand, blk_rank, blk_bank):
     """`ChannelController._refresh_candidate`: the most urgent refresh step into `best`
     (R_CMD NONE if none) and the ranks / banks it blocks."""
@@ -253,35 +253,35 @@ def refresh_candidate(dev, cfg, ref_due, ref_bank, cycle, best, cand, blk_rank, 
                 best[i] = cand[i]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def admit_arrivals(cfg, ctl, pend, rq, wq, cycle):
     """`ChannelController.admit_arrivals`: pending requests that have arrived enter their queue
     in order until the queue they need is full."""
-    n = pend.shape[0]
+    n = pend.shape[1]
     while ctl[C_PEND_START] < n:
         p = ctl[C_PEND_START]
-        if pend[p, P_ARRIVAL] > cycle:
+        if pend[P_ARRIVAL, p] > cycle:
             break
-        if pend[p, P_WRITE]:
+        if pend[P_WRITE, p]:
             queue, slot, cap = wq, C_WQ_LEN, cfg[K_WQ_CAP]
         else:
             queue, slot, cap = rq, C_RQ_LEN, cfg[K_RQ_CAP]
         i = ctl[slot]
         if i >= cap:
             break
-        queue[i, Q_RANK] = pend[p, P_RANK]
-        queue[i, Q_BG] = pend[p, P_BG]
-        queue[i, Q_BANK] = pend[p, P_BANK]
-        queue[i, Q_FLAT] = pend[p, P_FLAT]
-        queue[i, Q_ROW] = pend[p, P_ROW]
-        queue[i, Q_COL] = pend[p, P_COL]
+        queue[i, Q_RANK] = pend[P_RANK, p]
+        queue[i, Q_BG] = pend[P_BG, p]
+        queue[i, Q_BANK] = pend[P_BANK, p]
+        queue[i, Q_FLAT] = pend[P_FLAT, p]
+        queue[i, Q_ROW] = pend[P_ROW, p]
+        queue[i, Q_COL] = pend[P_COL, p]
         queue[i, Q_ENQ] = cycle
         queue[i, Q_OUT] = 0
         ctl[slot] = i + 1
         ctl[C_PEND_START] = p + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def select_queue(cfg, ctl):
     """`ChannelController.select_queue`: True to serve the write queue. Writes drain from the
     high watermark (or when no read waits) down to the low watermark."""
@@ -294,7 +294,7 @@ def select_queue(cfg, ctl):
     return ctl[C_WRITE_MODE] != 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def pick_request(dev, cfg, ctl, queue, n, is_write, cycle, blk_rank, blk_bank, demanded, pick):
     """`ChannelController.pick_request` (FR-FCFS): the oldest row hit that can issue now, else
     the oldest ready ACT/PRE; a bank's open row still demanded by the queue is not precharged.
@@ -335,7 +335,7 @@ def pick_request(dev, cfg, ctl, queue, n, is_write, cycle, blk_rank, blk_bank, d
     pick[2] = wake
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def record(cfg, ctl, trace, cycle, cmd, rank, bg, bank, row, col):
     """Append one command to the trace buffer (when the trace is recorded)."""
     if cfg[K_RECORD]:
@@ -345,7 +345,7 @@ def record(cfg, ctl, trace, cycle, cmd, rank, bg, bank, row, col):
         ctl[C_TRACE_LEN] = t + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def issue_refresh(dev, cfg, ctl, counts, trace, ref_due, ref_bank, best, cycle):
     """`ChannelController.issue_refresh` and the refresh branch of `_issue`."""
     cmd, rank, bg, bank = best[R_CMD], best[R_RANK], best[R_BG], best[R_BANK]
@@ -359,7 +359,7 @@ def issue_refresh(dev, cfg, ctl, counts, trace, ref_due, ref_bank, best, cycle):
         ref_bank[rank] = (ref_bank[rank] + 1) % dev[2][G_PER_RANK]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def issue_request(dev, cfg, ctl, counts, trace, lat, queue, is_write, cmd, i, cycle):
     """The request branch of `ChannelController._issue`: row outcome, completion, removal from
     its queue (order kept)."""
@@ -393,7 +393,7 @@ def issue_request(dev, cfg, ctl, counts, trace, lat, queue, is_write, cmd, i, cy
     ctl[slot] = n - 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def next_wake(ctl, pend, ref_due, cycle, wake):
     """`ChannelController.next_wake`: the earliest of a command becoming legal, a refresh
     falling due and the next request arriving, but at least the next cycle."""
@@ -402,15 +402,15 @@ def next_wake(ctl, pend, ref_due, cycle, wake):
         if due > cycle and (wake == NONE or due < wake):
             wake = due
     p = ctl[C_PEND_START]
-    if p < pend.shape[0] and pend[p, P_ARRIVAL] > cycle:
-        if wake == NONE or pend[p, P_ARRIVAL] < wake:
-            wake = pend[p, P_ARRIVAL]
+    if p < pend.shape[1] and pend[P_ARRIVAL, p] > cycle:
+        if wake == NONE or pend[P_ARRIVAL, p] < wake:
+            wake = pend[P_ARRIVAL, p]
     if wake == NONE:
         wake = cycle + 1
     return max(wake, cycle + 1)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def run(dev, cfg, ctl, ref_due, ref_bank, rq, wq, pend, final, counts, trace, lat, scratch):
     """Step one channel (`ChannelController.step` in a loop that jumps to each next wake) until
     its pending requests run out while more input may come (NEED_INPUT: feed `pend` and call
@@ -424,7 +424,7 @@ def run(dev, cfg, ctl, ref_due, ref_bank, rq, wq, pend, final, counts, trace, la
             return BUFFER_FULL
         cycle = ctl[C_CYCLE]
         admit_arrivals(cfg, ctl, pend, rq, wq, cycle)
-        pending = pend.shape[0] - ctl[C_PEND_START]
+        pending = pend.shape[1] - ctl[C_PEND_START]
         if pending == 0 and not final:
             return NEED_INPUT
         if pending + ctl[C_RQ_LEN] + ctl[C_WQ_LEN] == 0:
