@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # pytest workers: both cores by default; override with `make test JOBS=1`.
 JOBS   ?= 2
 
-.PHONY: setup chromium demo test test-slow bench clean
+.PHONY: setup chromium demo test test-slow bench bench-update clean
 
 setup: $(STAMP)
 
@@ -33,8 +33,12 @@ test: setup chromium
 test-slow: setup chromium
 	$(PY) -m pytest -q -n $(JOBS) -m slow
 
+# Writes reports/bench/bench.md (ignored by git); `make bench-update` rewrites the checked-in reports/bench.md.
 bench: setup
-	$(PY) -m benchmarks.run --out reports/bench.md
+	$(PY) -m benchmarks.run
+
+bench-update: setup
+	$(PY) -m benchmarks.run --update
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

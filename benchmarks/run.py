@@ -2,6 +2,9 @@
 
 Each module exposes `run() -> list[dict]`; every dict is one row with at least the keys
 `benchmark`, `metric`, `value` and `unit`.
+
+The table goes to `reports/bench/bench.md` (ignored by git) unless `--update` rewrites the
+checked-in `reports/bench.md` or `--out` names another file.
 """
 from __future__ import annotations
 
@@ -13,6 +16,9 @@ import time
 from pathlib import Path
 
 import benchmarks
+
+SCRATCH = Path("reports/bench/bench.md")
+CHECKED_IN = Path("reports/bench.md")
 
 
 def collect() -> list[dict]:
@@ -42,8 +48,12 @@ def to_markdown(rows: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=Path("reports/bench.md"))
+    parser.add_argument("--out", type=Path, default=None, help=f"output file [default: {SCRATCH}, ignored by git]")
+    parser.add_argument("--update", action="store_true", help=f"rewrite the checked-in {CHECKED_IN}")
     args = parser.parse_args()
+    if args.update and args.out is not None:
+        parser.error("give --update or --out, not both")
+    args.out = CHECKED_IN if args.update else args.out or SCRATCH
     rows = collect()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(to_markdown(rows))

@@ -16,6 +16,10 @@ def _unit_and_params(unit_name: str, params: tuple[str, ...]):
     return unit, unit.resolve(parse_param_args(params))
 
 
+# `rtl synth` writes here unless --update (the committed table that experiments/fpga.py reads).
+SYNTH_SCRATCH = "reports/synth"
+SYNTH_CHECKED_IN = "reports/rtl"
+
 _PARAM = click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
                       help="Elaboration parameter, repeatable (e.g. -p lanes=8).")
 
@@ -82,15 +86,22 @@ def sim(unit_name: str, vcd: str | None, vectors: int, seed: int, params: tuple[
 @click.option("--seeds", type=int, default=3, show_default=True, help="nextpnr placement seeds (median Fmax).")
 @click.option("--sweep", is_flag=True, help="Run every width in the unit's sweep list instead.")
 @click.option("--freq", "freq_mhz", type=float, default=50.0, show_default=True, help="nextpnr target (MHz).")
-@click.option("--out-dir", type=click.Path(file_okay=False), default="reports/rtl", show_default=True)
+@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
+              help=f"folder of synth.csv and synth.png [default: {SYNTH_SCRATCH}, ignored by git]")
+@click.option("--update", is_flag=True,
+              help=f"merge the rows into the checked-in table {SYNTH_CHECKED_IN}/synth.csv (and its plot)")
 def synth(unit_name: str, target: str, params: tuple[str, ...], seeds: int, sweep: bool,
-          freq_mhz: float, out_dir: str) -> None:
-    """Synthesize and place-and-route UNIT; print LUTs, FFs, BRAM, DSP and Fmax; update the table."""
+          freq_mhz: float, out_dir: str | None, update: bool) -> None:
+    """Synthesize and place-and-route UNIT; print LUTs, FFs, BRAM, DSP and Fmax; merge the rows into
+    OUT_DIR/synth.csv (default reports/synth/, ignored by git; --update: the checked-in reports/rtl/)."""
     from hw.flow import synthesize
     from hw.flow.report import plot, update_csv
     from hw.flow.synth import get_target
     from hw.units import parse_param_args
 
+    if update and out_dir is not None:
+        raise SpecError("give --update (the checked-in reports/rtl) or --out-dir, not both")
+    out_dir = SYNTH_CHECKED_IN if update else out_dir or SYNTH_SCRATCH
     unit, _ = _unit_and_params(unit_name, params)
     get_target(target)
     base = parse_param_args(params)
