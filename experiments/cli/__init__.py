@@ -30,6 +30,7 @@ _SUBCOMMANDS = {
     "pim": "pim",
     "bitserial": "bitserial",
     "system": "system",
+    "map": "map",
 }
 
 

@@ -3,7 +3,9 @@
 Design parameters build a `sim.roofline.accelerator()`; `preset` instead picks one of
 `sim.roofline.PRESETS` (A100, V100, RTX 3090, Xeon 8380, two reference accelerators) and then
 excludes the build parameters. Mapping `unfused` (`mappers.roofline.map`): each Einsum on its own, operands via DRAM; simulated
-by `sim.roofline.simulate`.
+by `sim.roofline.simulate`. Mappings `search`, `search-energy`, `search-edp`: each matrix Einsum as
+its best loop nest on the accelerator's PE array (`mappers.mapspace`, minimizing latency, energy
+or EDP), costed by `sim.pe_array.simulate` (a GPU/CPU preset has no PE array and is refused).
 """
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 import mappers.roofline
+import sim.pe_array.simulate
 from sim import roofline
+from sim.contract import Mapping, Result
 
 from . import Family
 
@@ -60,6 +64,13 @@ def arch(params: RooflineParams, workload: dict) -> roofline.RooflineSpec:
     return params.spec()
 
 
+def simulate(mapping: Mapping, spec: roofline.RooflineSpec) -> Result:
+    """`sim.roofline.simulate`, or `sim.pe_array.simulate` for a searched mapping."""
+    if mapping.strategy in mappers.roofline.SEARCH:
+        return sim.pe_array.simulate.simulate(mapping, spec)
+    return roofline.simulate(mapping, spec)
+
+
 METRICS = ("latency_s", "energy_j", "area_mm2", "edp_js", "power_w", "utilization",
            "throughput_tokens_per_s", "throughput_per_area", "offchip_bytes", "buffer_mib")
 
@@ -69,8 +80,8 @@ FAMILY = Family(
     metrics=METRICS,
     arch=arch,
     map=mappers.roofline.map,
-    simulate=roofline.simulate,
-    mappings=("unfused",),
+    simulate=simulate,
+    mappings=mappers.roofline.STRATEGIES,
     description="per-Einsum analytical roofline (sim.roofline), no inter-Einsum fusion",
     fidelity="analytical (max of compute, vector and DRAM time per Einsum)",
 )
