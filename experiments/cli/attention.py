@@ -26,7 +26,7 @@ def _paper_report(model, seq_len, design, batch, fmt):
     click.echo(f"traffic {r.traffic_bytes:,.0f} B; utilization 2D {r.util_2d:.3f}  1D {r.util_1d:.3f}")
 
 
-def _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode="cycle", causal=False):
+def _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode="cycle", causal=False, progress=False):
     from experiments.reproductions.fusemax_layers import simulate_model
     from sim.attention_array import DESIGNS as ARRAY_DESIGNS
     from sim.attention_array import FUSEMAX
@@ -40,8 +40,11 @@ def _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode="cycle", 
                             "use --mode cycle")
         _paper_report(model, seq_len, design, batch, fmt)
         return
-    r = simulate_model(design, model, seq_len, batch=batch,
-                       arch=FUSEMAX.with_buffer(buffer_kib * 1024), causal=causal)
+    from experiments.cli.progress import working
+
+    with working(f"simulating {model} N={seq_len} {design} (cycle mode)", progress):
+        r = simulate_model(design, model, seq_len, batch=batch,
+                           arch=FUSEMAX.with_buffer(buffer_kib * 1024), causal=causal)
     traffic = r.mapping.traffic
     row = {"model": model, "seq_len": seq_len, "design": design, "batch": batch,
            "q_tile": r.mapping.q_tile, "kv_tile": r.mapping.kv_tile, "cycles": r.cycles,
@@ -56,14 +59,14 @@ def _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode="cycle", 
     if fmt == "json":
         click.echo(json.dumps(row, indent=2))
         return
-    click.echo(f"{model} N={seq_len} {design}: {r.cycles:,d} cycles ({r.seconds:.4g} s), "
-               f"{r.energy_pj / 1e12:.4g} J; end to end {r.end_to_end_cycles:,d} cycles")
-    click.echo(f"traffic {r.traffic_bytes:,d} B; lower bound {r.lower_bound_bytes:,.0f} B; "
+    click.echo(f"{model} N={seq_len} {design}: {r.cycles:,.0f} cycles ({r.seconds:.4g} s), "
+               f"{r.energy_pj / 1e12:.4g} J; end to end {r.end_to_end_cycles:,.0f} cycles")
+    click.echo(f"traffic {r.traffic_bytes:,.0f} B; lower bound {r.lower_bound_bytes:,.0f} B; "
                f"ratio {row['ratio_to_lower_bound']:.3f}")
     _traffic_lines(traffic)
     click.echo(f"utilization 2D {r.util_2d:.3f}  1D {r.util_1d:.3f}")
     for s in r.stages:
-        click.echo(f"  {s.stage:>9}: {s.cycles:,d} cycles  2D {s.util_2d:.3f}  1D {s.util_1d:.3f}")
+        click.echo(f"  {s.stage:>9}: {s.cycles:,.0f} cycles  2D {s.util_2d:.3f}  1D {s.util_1d:.3f}")
 
 
 @click.command("attention")
@@ -88,7 +91,7 @@ def _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode="cycle", 
               help="Experiment file for --reproduce (its workloads, sequence lengths and designs).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-@click.option("--quiet", is_flag=True, help="no progress on stderr during --reproduce")
+@click.option("--quiet", is_flag=True, help="no progress on stderr")
 def attention(model, seq_len, head_dim, heads, kv_heads, batch, bytes_per_element, causal, buffer_kib,
               design, mode, reproduce_dir, grid, fmt, quiet):
     """Search the tiling of DESIGN for one attention layer; report exact off-chip traffic.
@@ -111,7 +114,8 @@ def attention(model, seq_len, head_dim, heads, kv_heads, batch, bytes_per_elemen
     if buffer_kib < 1:
         raise SpecError(f"--buffer-kib must be positive, got {buffer_kib}")
     if model is not None:
-        _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode, causal)
+        _array_report(model, seq_len, design, buffer_kib, batch, fmt, mode, causal,
+                      progress=fmt == "text" and not quiet)
         return
     layer = AttentionLayer(n_q=seq_len, n_kv=seq_len, head_dim=head_dim, heads=heads,
                            kv_heads=kv_heads, batch=batch, bytes_per_element=bytes_per_element,
