@@ -13,7 +13,8 @@ import click
 from sim.dram import (DEFAULT_MAPPING, available_standards, capacity_bytes, check_trace,
                       load_standard, read_trace, simulate, synthetic)
 from sim.dram.engines import ENGINES
-from sim.dram.trace import MAX_REQUESTS, SYNTHETIC
+from sim.dram.system import simulate_stream
+from sim.dram.trace import MAX_REQUESTS, SYNTHETIC, synthetic_chunks, trace_chunks
 from workloads.errors import SpecError
 
 FORMATS = ("text", "json")
@@ -43,7 +44,8 @@ def _check(option: str, value, allowed) -> None:
 @click.option("--refresh", default="all_bank", show_default=True, help="all_bank|per_bank|none")
 @click.option("--engine", default="simpy", show_default=True, help="|".join(ENGINES))
 @click.option("--check/--no-check", default=True, show_default=True,
-              help="run the independent timing checker on the command trace")
+              help="run the independent timing checker on the command trace (--engine fast "
+                   "records the trace only with --check)")
 @click.option("--format", "fmt", default="text", show_default=True, help="text or json")
 def dram(standard: str, trace_path: str | None, pattern: str | None, requests: int, max_requests: int,
          stride: int | None, seed: int, write_fraction: float, mapping: str, policy: str,
@@ -57,18 +59,28 @@ def dram(standard: str, trace_path: str | None, pattern: str | None, requests: i
                         f"{'|'.join(SYNTHETIC)}")
     if not 0.0 <= write_fraction <= 1.0:
         raise SpecError(f"--write-fraction {write_fraction}: must be between 0 and 1")
-    if trace_path is not None:
-        entries = read_trace(trace_path, capacity_bytes=capacity_bytes(std), max_requests=max_requests)
-        source = trace_path
-    else:
+    if trace_path is None:
         _check("--synthetic", pattern, SYNTHETIC)
-        entries = synthetic(pattern, requests, std.organization.burst_bytes, capacity_bytes(std),
-                            stride_bytes=stride, seed=seed, write_fraction=write_fraction,
-                            max_requests=max_requests)
-        source = f"synthetic {pattern}"
-    click.echo(f"simulating {len(entries)} requests ({source}) on {std.name}...", err=True)
-    result = simulate(std, entries, mapping=mapping, policy=policy, refresh=refresh,
-                      engine=engine)
+    source = trace_path if trace_path is not None else f"synthetic {pattern}"
+    click.echo(f"simulating {source} on {std.name} (engine {engine})...", err=True)
+    if engine == "fast":  # streamed in chunks: memory flat in the number of requests
+        chunks = (trace_chunks(trace_path, capacity_bytes=capacity_bytes(std),
+                               max_requests=max_requests) if trace_path is not None else
+                  synthetic_chunks(pattern, requests, std.organization.burst_bytes,
+                                   capacity_bytes(std), stride_bytes=stride, seed=seed,
+                                   write_fraction=write_fraction, max_requests=max_requests))
+        result = simulate_stream(std, chunks, mapping=mapping, policy=policy, refresh=refresh,
+                                 trace=check)
+    else:
+        if trace_path is not None:
+            entries = read_trace(trace_path, capacity_bytes=capacity_bytes(std),
+                                 max_requests=max_requests)
+        else:
+            entries = synthetic(pattern, requests, std.organization.burst_bytes,
+                                capacity_bytes(std), stride_bytes=stride, seed=seed,
+                                write_fraction=write_fraction, max_requests=max_requests)
+        result = simulate(std, entries, mapping=mapping, policy=policy, refresh=refresh,
+                          engine=engine)
     violations = check_trace(std, result.trace, end_cycle=result.cycles) if check else None
     out = result.to_dict() | {"source": source,
                               "checker_violations": None if violations is None
