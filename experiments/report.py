@@ -210,7 +210,7 @@ def build_report(run: str, runs_dir: str | Path = "runs", reports_dir: str | Pat
     md += ["## Figures", ""]
     md += [FIGURE_NOTE, ""]
     for panel in panels:
-        md += ([f"![{panel.caption}]({rel(panel.path)})"] if panel.path else [f"**{panel.caption}**"])
+        md += ([f"![{panel.caption}]({rel(panel.path)})"] if panel.path else [f"**{panel.caption} — left out**"])
         md += [f"*{why}*" for why in panel.notes] + [""]
     md += ["## Experiment file", "", "```yaml", exp_text.rstrip(), "```", "", "## Sessions", ""]
     md += [_md_table(pd.DataFrame(sessions)) if sessions else "none", "", "## Package versions", "",
