@@ -164,6 +164,14 @@ def evaluate(problem: Problem, nest: Nest, spec: PEArraySpec) -> NestCost:
     return finish(problem, nest, spec, access, fills)
 
 
+def folds(problem: Problem, nest: Nest) -> int:
+    """Folds of a systolic array: how often its most stationary operand is replaced, i.e. the
+    fewest temporal refills of any tensor's per-PE tile (SCALE-Sim's folds; the loops after the
+    stationary operand's innermost relevant loop stream T elements through the fold)."""
+    loops = [lp for level in nest.temporal for lp in level]
+    return min(temporal_fills(loops, t.ranks) for t in problem.tensors)
+
+
 def finish(problem: Problem, nest: Nest, spec: PEArraySpec, access: list[float], fills) -> NestCost:
     """Latency and energy from the per-level accesses."""
     nl, f = len(spec.levels), spec.fanout_level
@@ -178,7 +186,7 @@ def finish(problem: Problem, nest: Nest, spec: PEArraySpec, access: list[float],
     fill_drain = 0.0
     if spec.systolic:
         used = {d: math.prod(fac for dd, _, fac in nest.spatial if dd == d) for d in ("rows", "cols")}
-        fill_drain = steps_out * fold_overhead_cycles(used["rows"], used["cols"])
+        fill_drain = folds(problem, nest) * fold_overhead_cycles(used["rows"], used["cols"])
     cycles = max([compute, *bw.values()]) + fill_drain
     energy = {lvl.name: access[i] * lvl.energy_pj_per_byte for i, lvl in enumerate(spec.levels)}
     return NestCost(valid=True, cycles=cycles, compute_cycles=compute, fill_drain_cycles=fill_drain,

@@ -12,9 +12,9 @@ the last partial sums), and a workload larger than the array takes τ per fold o
 input-stationary dataflows; only what S_R, S_C and T stand for changes (OS: S_R = M, S_C = N,
 T = K; WS: S_R = K, S_C = N, T = M; IS: S_R = K, S_C = M, T = N).
 
-In a loop nest (`sim.pe_array.cost`) a fold is one iteration of the temporal loops at and above
-the fan-out level; S_R, S_C are the spatial factors on rows and columns; T is the product of the
-temporal loops below the fan-out. The overhead beyond T is `fold_overhead_cycles`.
+In a loop nest (`sim.pe_array.cost.folds`) a fold is one residency of the most stationary
+operand in the PEs (its per-PE tile's temporal refills); S_R, S_C are the spatial factors on rows
+and columns; T is the temporal steps per fold. The overhead beyond T is `fold_overhead_cycles`.
 """
 from __future__ import annotations
 
