@@ -159,6 +159,16 @@ class RayEngine(Engine):
         self.ray.shutdown()
 
 
+def check_engine(name: str, jobs: int = 1, address: str | None = None) -> None:
+    """Refuse an engine request in one line before any run folder or worker exists."""
+    if name not in ENGINES:
+        raise SpecError(f"unknown engine {name!r}; allowed: {', '.join(ENGINES)}")
+    if jobs < 1:
+        raise SpecError(f"--jobs must be >= 1, got {jobs}")
+    if name == "local" and address:
+        raise SpecError("--address is for --engine dask or ray, not local")
+
+
 def make_engine(name: str, jobs: int = 1, address: str | None = None, quiet: bool = False) -> Engine:
     """The engine `name`; `quiet` silences a distributed engine's logging below ERROR."""
     if jobs < 1:

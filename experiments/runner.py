@@ -18,7 +18,7 @@ import yaml
 from workloads.errors import SpecError
 
 from . import schema
-from .engines import make_engine
+from .engines import check_engine, make_engine
 from .families import cascade_of, get_family
 from .paths import inside, slugify
 from .space import Point, all_points
@@ -144,6 +144,7 @@ def run_sweep(path: str | Path, *, jobs: int = 1, engine: str = "local", address
     once the run's name is fixed and the file validated, before any point is evaluated. `quiet`
     silences the engine's own logging (dask, ray) as well as the progress bar."""
     t0 = time.perf_counter()
+    check_engine(engine, jobs, address)
     path = Path(path)
     exp, text = schema.load(path)
     digest = schema.text_hash(text)

@@ -50,6 +50,7 @@ OBJECTIVE_ALIASES = {"latency": "latency_s", "energy": "energy_j", "area": "area
                      "throughput": "throughput_tokens_per_s", "power": "power_w"}
 
 
+MAX_EXPERIMENT_BYTES = 1_000_000  # an experiment file (docs/limits.md)
 MAX_AXIS_VALUES = 100_000  # values of one swept parameter (docs/limits.md)
 MAX_POINTS = 1_000_000  # design points of one experiment: designs x workloads (docs/limits.md)
 
@@ -444,11 +445,18 @@ def load(path: str | Path) -> tuple[Experiment, str]:
     """Read, `yaml.safe_load` and validate an experiment file; return it and its text."""
     path = Path(path)
     try:
-        text = path.read_text()
+        if path.stat().st_size > MAX_EXPERIMENT_BYTES:
+            raise SpecError(f"{path}: {path.stat().st_size:,} bytes; an experiment file has at most "
+                            f"{MAX_EXPERIMENT_BYTES:,}")
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise SpecError(f"{path}: cannot read experiment file ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not UTF-8 text; an experiment file is YAML") from None
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise SpecError(f"{path}: YAML nested too deeply") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "?"

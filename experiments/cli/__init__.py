@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"einspace: error: {err}", err=True)
         return 2
     except click.UsageError as err:
-        click.echo(f"einspace: error: {err.format_message()}", err=True)
+        click.echo(f"einspace: error: {' '.join(err.format_message().split())}", err=True)
         return 2
     except click.exceptions.Abort:
         click.echo("einspace: aborted", err=True)

@@ -58,6 +58,9 @@ def _cache_len(workload: dict) -> int:
     return workload["seq_len"] if kv is None else kv + 1
 
 
+MAX_BATCH = 256  # sequences per point: each is its own GEMV stream, so work grows linearly (docs/limits.md)
+
+
 def check(workload: dict, params: dict) -> None:
     """Raise `SpecError` (one line: key, value, what is allowed) for a point PIM-GPT cannot run."""
     phase = workload.get("phase", "decode")
@@ -78,6 +81,9 @@ def check(workload: dict, params: dict) -> None:
         raise SpecError("kv_len: 0; PIM-GPT decodes over a KV cache (allowed: kv_len >= 1)")
     if workload.get("kv_len") is None and workload["seq_len"] < 2:
         raise SpecError(f"seq_len: {workload['seq_len']}; PIM-GPT decodes over a KV cache (allowed: seq_len >= 2)")
+    if workload.get("batch", 1) > MAX_BATCH:
+        raise SpecError(f"batch: {workload['batch']}; PIM-GPT streams each sequence's GEMVs in turn "
+                        f"(allowed: 1..{MAX_BATCH})")
     tokens = PimParams(**params).tokens
     if tokens > _cache_len(workload):
         raise SpecError(f"tokens: {tokens}; a decode ending at cache length {_cache_len(workload)} has at most "
