@@ -44,8 +44,8 @@ N_CFG = 16
  C_STAMP, C_OUT_HIT, C_OUT_MISS, C_OUT_CONFLICT) = range(12)
 N_CTL = 12
 # queue entry fields
-Q_RANK, Q_BG, Q_BANK, Q_FLAT, Q_ROW, Q_COL, Q_ENQ, Q_OUT = range(8)
-N_Q = 8
+Q_RANK, Q_BG, Q_BANK, Q_FLAT, Q_ROW, Q_COL, Q_ENQ, Q_OUT, Q_N1, Q_N2, Q_N3 = range(11)
+N_Q = 11
 # pending request fields
 P_RANK, P_BG, P_BANK, P_FLAT, P_ROW, P_COL, P_WRITE, P_ARRIVAL = range(8)
 N_P = 8
@@ -85,6 +85,20 @@ def earliest(nxt, depth, geo, cmd, rank, bg, bank):
                 v = nxt[geo[G_OFF3] + g * geo[G_K] + bank, cmd]
                 if v > bound:
                     bound = v
+    return bound
+
+
+@njit(cache=True, inline="always")
+def earliest_at(nxt, depth, cmd, n1, n2, n3):
+    """`earliest` with the rank, bank-group and bank node numbers of the address given."""
+    bound = nxt[0, cmd]
+    d = depth[cmd]
+    if d >= 1:
+        bound = max(bound, nxt[n1, cmd])
+        if d >= 2:
+            bound = max(bound, nxt[n2, cmd])
+            if d >= 3:
+                bound = max(bound, nxt[n3, cmd])
     return bound
 
 
@@ -254,7 +268,7 @@ def refresh_candidate(dev, cfg, ref_due, ref_bank, cycle, best, cand, blk_rank, 
 
 
 @njit(cache=True, inline="always")
-def admit_arrivals(cfg, ctl, pend, rq, wq, cycle):
+def admit_arrivals(cfg, geo, ctl, pend, rq, wq, cycle):
     """`ChannelController.admit_arrivals`: pending requests that have arrived enter their queue
     in order until the queue they need is full."""
     n = pend.shape[1]
@@ -277,6 +291,9 @@ def admit_arrivals(cfg, ctl, pend, rq, wq, cycle):
         queue[i, Q_COL] = pend[P_COL, p]
         queue[i, Q_ENQ] = cycle
         queue[i, Q_OUT] = 0
+        queue[i, Q_N1] = geo[G_OFF1] + pend[P_RANK, p]
+        queue[i, Q_N2] = geo[G_OFF2] + pend[P_RANK, p] * geo[G_G] + pend[P_BG, p]
+        queue[i, Q_N3] = geo[G_OFF3] + pend[P_FLAT, p]
         ctl[slot] = i + 1
         ctl[C_PEND_START] = p + 1
 
@@ -323,7 +340,7 @@ def pick_request(dev, cfg, ctl, queue, n, is_write, cycle, blk_rank, blk_bank, d
             continue
         else:
             cmd = cfg[K_PRE]
-        at = earliest(nxt, depth, geo, cmd, rank, queue[i, Q_BG], queue[i, Q_BANK])
+        at = earliest_at(nxt, depth, cmd, queue[i, Q_N1], queue[i, Q_N2], queue[i, Q_N3])
         if at <= cycle:
             if current == row:
                 pick[0], pick[1], pick[2] = cmd, i, wake
@@ -423,7 +440,7 @@ def run(dev, cfg, ctl, ref_due, ref_bank, rq, wq, pend, final, counts, trace, la
         if ctl[C_TRACE_LEN] >= trace_cap or ctl[C_LAT_LEN] >= lat.shape[0]:
             return BUFFER_FULL
         cycle = ctl[C_CYCLE]
-        admit_arrivals(cfg, ctl, pend, rq, wq, cycle)
+        admit_arrivals(cfg, dev[2], ctl, pend, rq, wq, cycle)
         pending = pend.shape[1] - ctl[C_PEND_START]
         if pending == 0 and not final:
             return NEED_INPUT
