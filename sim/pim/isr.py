@@ -218,7 +218,7 @@ def channel_counts(steps: list) -> dict[int, dict[str, int]]:
 
 def gemv_isr(m: int, k: int, channels: int, *, columns: int = 64, bias: bool = False) -> str:
     """The AiM GEMV trace of y = W x, W m x k (rows x cols), as the reference runs build it
-    (/work/shared/reference/aim_gemv.json `trace`): m / (16 channels) output rows per bank, one
+    (shared/reference/aim_gemv.json `trace`): m / (16 channels) output rows per bank, one
     DRAM row = `columns` 256-bit columns = 16 x columns FP16 of one output row, x cut into
     k / (16 columns) global-buffer chunks; per chunk c: WR_GB, then per row group g: [WR_BIAS],
     MAC_ABK on row g x chunks + c, RD_MAC; then EOC."""

@@ -1,16 +1,13 @@
-"""einspace vs the SK hynix AiM simulator on its GEMV runs (/work/shared/reference/aim_gemv.json):
+"""einspace vs the SK hynix AiM simulator on its GEMV runs (shared/reference/aim_gemv.json):
 cycles within 2 % (they are equal) and the same commands per channel (docs/validation.md)."""
-import json
-from pathlib import Path
-
 import pytest
 
+from experiments.validation.references import load
 from sim.pim.isr import AIM_NAMES, gemv_isr, parse_isr, run_isr
 from sim.pim.spec import aim_cent_system
 
-REFERENCE = Path("/work/shared/reference/aim_gemv.json")
 TOLERANCE = 0.02
-CASES = json.loads(REFERENCE.read_text())["results"] if REFERENCE.is_file() else []
+CASES = (load("aim_gemv.json") or {}).get("results", [])
 
 
 @pytest.mark.skipif(not CASES, reason="AiM reference figures not present")

@@ -1,0 +1,1 @@
+"""`einspace validate`: every reference the project claims, one table (docs/validation.md)."""
