@@ -26,11 +26,12 @@ def collect() -> list[dict]:
     for info in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda m: m.name):
         if not info.name.startswith("bench_"):
             continue
+        print(f"{info.name} ...", end="", flush=True)  # a module can run for minutes: say which
         module = importlib.import_module(f"benchmarks.{info.name}")
         start = time.perf_counter()
         for row in module.run():
             rows.append({"module": info.name, **row})
-        print(f"{info.name}: {time.perf_counter() - start:.1f} s", flush=True)
+        print(f" {time.perf_counter() - start:.1f} s", flush=True)
     return rows
 
 

@@ -307,6 +307,9 @@ def _roofline_panel(sub, einsums, store, objective: str, wl: str, path: Path) ->
     pool = roof[roof["pareto"]] if roof["pareto"].any() else roof[roof["feasible"]] if roof["feasible"].any() else roof
     pid = pool.sort_values(objective)["point_id"].iloc[0]
     rows = einsums[einsums["point_id"] == pid]
+    if not ((rows["macs"] > 0) & (rows["offchip_bytes"] > 0) & (rows["latency_s"] > 0)).any():
+        return Panel(caption, None, (f"Design {pid[:6]} has no Einsum with MACs, off-chip bytes and time to place "
+                                     "on its roofline.",))
     from .families.roofline import RooflineParams
     from .space import Point
 
