@@ -123,6 +123,8 @@ class FastChannel:
                         z(org.ranks, np.int64), z(n_banks, np.int64), z(3, np.int64))
         self.latency_hist = z(0, np.int64)
         self.trace_parts: list[np.ndarray] = []
+        self.cached = z((3, max(self.rq.shape[0], self.wq.shape[0])), np.int64)
+        self.ctl[fk.C_CACHE_GEN] = -1
         self.pend = z((fk.N_P, 0), np.int64)
         self.requests = self.reads = 0
 
@@ -139,7 +141,7 @@ class FastChannel:
         while True:
             status = fk.run(self.dev, self.tables.cfg, self.ctl, self.ref_due, self.ref_bank,
                             self.rq, self.wq, self.pend, final, self.counts, self.trace_buf,
-                            self.lat_buf, self.scratch)
+                            self.lat_buf, self.scratch, self.cached)
             self.drain()
             if status != fk.BUFFER_FULL:
                 return

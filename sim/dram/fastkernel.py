@@ -41,8 +41,8 @@ G_R, G_G, G_K, G_PER_RANK, G_OFF1, G_OFF2, G_OFF3, G_BANKS = range(8)
 N_CFG = 16
 # ctl
 (C_CYCLE, C_WRITE_MODE, C_RQ_LEN, C_WQ_LEN, C_PEND_START, C_MAX_DONE, C_TRACE_LEN, C_LAT_LEN,
- C_STAMP, C_OUT_HIT, C_OUT_MISS, C_OUT_CONFLICT) = range(12)
-N_CTL = 12
+ C_STAMP, C_OUT_HIT, C_OUT_MISS, C_OUT_CONFLICT, C_GEN, C_CACHE_GEN, C_CACHE_CYCLE) = range(15)
+N_CTL = 15
 # queue entry fields
 Q_RANK, Q_BG, Q_BANK, Q_FLAT, Q_ROW, Q_COL, Q_ENQ, Q_OUT, Q_N1, Q_N2, Q_N3 = range(11)
 N_Q = 11
@@ -296,6 +296,7 @@ def admit_arrivals(cfg, geo, ctl, pend, rq, wq, cycle):
         queue[i, Q_N3] = geo[G_OFF3] + pend[P_FLAT, p]
         ctl[slot] = i + 1
         ctl[C_PEND_START] = p + 1
+        ctl[C_GEN] += 1
 
 
 @njit(cache=True, inline="always")
@@ -306,17 +307,65 @@ def select_queue(cfg, ctl):
     if ctl[C_WRITE_MODE]:
         if nw == 0 or (nw <= cfg[K_LOW] and nr > 0):
             ctl[C_WRITE_MODE] = 0
+            ctl[C_GEN] += 1
     elif nw >= cfg[K_HIGH] or (nw > 0 and nr == 0):
         ctl[C_WRITE_MODE] = 1
+        ctl[C_GEN] += 1
     return ctl[C_WRITE_MODE] != 0
 
 
 @njit(cache=True, inline="always")
-def pick_request(dev, cfg, ctl, queue, n, is_write, cycle, blk_rank, blk_bank, demanded, pick):
+def pick_request(dev, cfg, ctl, ref_due, queue, n, is_write, cycle, blk_rank, blk_bank, demanded,
+                 pick, cached):
     """`ChannelController.pick_request` (FR-FCFS): the oldest row hit that can issue now, else
     the oldest ready ACT/PRE; a bank's open row still demanded by the queue is not precharged.
-    Writes (command, queue index or NONE, wake) into `pick`; wake enters as the refresh wake."""
-    nxt, open_row, geo, depth = dev[0], dev[1], dev[2], dev[3]
+    Writes (command, queue index or NONE, wake) into `pick`; wake enters as the refresh wake.
+
+    A scan that issues nothing leaves each request's (command, earliest cycle) in `cached`. The
+    next step reuses them when nothing changed since: no command issued, no request admitted,
+    no drain-mode switch (`C_GEN` counts these) and no refresh fell due (the blocked set)."""
+    valid = ctl[C_CACHE_GEN] == ctl[C_GEN]
+    if valid:
+        for rank in range(ref_due.shape[0]):
+            if ctl[C_CACHE_CYCLE] < ref_due[rank] <= cycle:
+                valid = False
+    if valid:
+        pick_cached(queue, n, cycle, pick, cached)
+    else:
+        scan_queue(dev, cfg, ctl, queue, n, is_write, cycle, blk_rank, blk_bank, demanded, pick,
+                   cached)
+        ctl[C_CACHE_GEN] = ctl[C_GEN]
+        ctl[C_CACHE_CYCLE] = cycle
+
+
+@njit(cache=True, inline="always")
+def pick_cached(queue, n, cycle, pick, cached):
+    """The decisions of `scan_queue` from the cached (command, earliest, row hit) of each
+    request (command NONE: blocked or a protected row)."""
+    pick[0] = NONE
+    pick[1] = NONE
+    wake = pick[2]
+    for i in range(n):
+        cmd = cached[0, i]
+        if cmd == NONE:
+            continue
+        at = cached[1, i]
+        if at <= cycle:
+            if cached[2, i]:
+                pick[0], pick[1], pick[2] = cmd, i, wake
+                return
+            if pick[1] == NONE:
+                pick[0], pick[1] = cmd, i
+        elif wake == NONE or at < wake:
+            wake = at
+    pick[2] = wake
+
+
+@njit(cache=True, inline="always")
+def scan_queue(dev, cfg, ctl, queue, n, is_write, cycle, blk_rank, blk_bank, demanded, pick,
+               cached):
+    """The FR-FCFS scan of `pick_request` on the device state."""
+    nxt, open_row, depth = dev[0], dev[1], dev[3]
     stamp = ctl[C_STAMP] + 1
     ctl[C_STAMP] = stamp
     for i in range(n):
@@ -328,6 +377,7 @@ def pick_request(dev, cfg, ctl, queue, n, is_write, cycle, blk_rank, blk_bank, d
     pick[1] = NONE
     wake = pick[2]
     for i in range(n):
+        cached[0, i] = NONE
         rank, flat, row = queue[i, Q_RANK], queue[i, Q_FLAT], queue[i, Q_ROW]
         if blk_rank[rank] or blk_bank[rank] == flat:
             continue
@@ -341,6 +391,7 @@ def pick_request(dev, cfg, ctl, queue, n, is_write, cycle, blk_rank, blk_bank, d
         else:
             cmd = cfg[K_PRE]
         at = earliest_at(nxt, depth, cmd, queue[i, Q_N1], queue[i, Q_N2], queue[i, Q_N3])
+        cached[0, i], cached[1, i], cached[2, i] = cmd, at, current == row
         if at <= cycle:
             if current == row:
                 pick[0], pick[1], pick[2] = cmd, i, wake
@@ -367,6 +418,7 @@ def issue_refresh(dev, cfg, ctl, counts, trace, ref_due, ref_bank, best, cycle):
     """`ChannelController.issue_refresh` and the refresh branch of `_issue`."""
     cmd, rank, bg, bank = best[R_CMD], best[R_RANK], best[R_BG], best[R_BANK]
     device_issue(dev, cmd, rank, bg, bank, NONE, cycle)
+    ctl[C_GEN] += 1
     record(cfg, ctl, trace, cycle, cmd, rank, bg, bank, NONE, NONE)
     counts[cmd] += 1
     if cmd == cfg[K_REF]:
@@ -382,6 +434,7 @@ def issue_request(dev, cfg, ctl, counts, trace, lat, queue, is_write, cmd, i, cy
     its queue (order kept)."""
     rank, bg, bank, row = queue[i, Q_RANK], queue[i, Q_BG], queue[i, Q_BANK], queue[i, Q_ROW]
     device_issue(dev, cmd, rank, bg, bank, row, cycle)
+    ctl[C_GEN] += 1
     record(cfg, ctl, trace, cycle, cmd, rank, bg, bank, row, queue[i, Q_COL])
     counts[cmd] += 1
     if cmd == cfg[K_PRE]:
@@ -428,7 +481,8 @@ def next_wake(ctl, pend, ref_due, cycle, wake):
 
 
 @njit(cache=True, nogil=True)
-def run(dev, cfg, ctl, ref_due, ref_bank, rq, wq, pend, final, counts, trace, lat, scratch):
+def run(dev, cfg, ctl, ref_due, ref_bank, rq, wq, pend, final, counts, trace, lat, scratch,
+        cached):
     """Step one channel (`ChannelController.step` in a loop that jumps to each next wake) until
     its pending requests run out while more input may come (NEED_INPUT: feed `pend` and call
     again), a trace/latency buffer fills (BUFFER_FULL: drain them and call again) or, with
@@ -455,7 +509,8 @@ def run(dev, cfg, ctl, ref_due, ref_bank, rq, wq, pend, final, counts, trace, la
         is_write = select_queue(cfg, ctl)
         queue = wq if is_write else rq
         n = ctl[C_WQ_LEN] if is_write else ctl[C_RQ_LEN]
-        pick_request(dev, cfg, ctl, queue, n, is_write, cycle, blk_rank, blk_bank, demanded, pick)
+        pick_request(dev, cfg, ctl, ref_due, queue, n, is_write, cycle, blk_rank, blk_bank,
+                     demanded, pick, cached)
         if pick[1] != NONE:
             issue_request(dev, cfg, ctl, counts, trace, lat, queue, is_write, pick[0], pick[1],
                           cycle)
