@@ -42,7 +42,8 @@ def simulate(standard: DramStandard | str, entries: Sequence[TraceEntry],
     False skips recording it on the `fast` engine; the others always record it)."""
     std, cfg = _prepare(standard, engine, config, policy, refresh)
     if engine == "fast":
-        if any(b.arrival < a.arrival for a, b in zip(entries, entries[1:])):
+        if isinstance(entries, Sequence) and any(
+                b.arrival < a.arrival for a, b in zip(entries, entries[1:])):
             entries = sorted(entries, key=lambda e: e.arrival)  # the reference's (arrival, index)
         return simulate_stream(std, entry_chunks(entries), mapping, config=cfg, trace=trace)
     amap = AddressMapping.parse(mapping, std.organization)

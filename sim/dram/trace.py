@@ -71,28 +71,7 @@ def parse_trace_lines(lines, source: str, *, capacity_bytes: int | None = None,
     backwards (a line without a cycle arrives with the request before it, the first at cycle 0),
     addresses must lie below `capacity_bytes` (when given), and more than `max_requests` requests
     is an error (raise the bound to simulate a longer trace)."""
-    entries: list[TraceEntry] = []
-    last = 0
-    for lineno, raw in enumerate(lines, start=1):
-        where = f"{source}:{lineno}"
-        if len(raw) > MAX_LINE_CHARS:
-            raise SpecError(f"{where}: line longer than {MAX_LINE_CHARS} characters; not a trace line "
-                            "'ADDR R|W [cycle]'")
-        entry = parse_trace_line(raw, where)
-        if entry is None:
-            continue
-        if entry.arrival == -1:
-            entry = TraceEntry(entry.address, entry.is_write, last)
-        if entry.arrival < last:
-            raise SpecError(f"{where}: cycle {entry.arrival} is before the previous request's {last}; "
-                            "arrival cycles must not decrease")
-        if capacity_bytes is not None and entry.address >= capacity_bytes:
-            raise SpecError(f"{where}: address {entry.address:#x} is past the device's {capacity_bytes:#x} bytes")
-        if len(entries) == max_requests:
-            raise SpecError(f"{source}: more than {max_requests:,} requests; raise --max-requests to simulate it")
-        last = entry.arrival
-        entries.append(entry)
-    return entries
+    return list(_checked_entries(lines, source, capacity_bytes, max_requests))
 
 
 def bounded_lines(handle):
@@ -160,7 +139,7 @@ def trace_chunks(path: str | Path, *, capacity_bytes: int | None = None,
 
 
 def _checked_entries(lines, source: str, capacity: int | None, max_requests: int):
-    """`parse_trace_lines`, one entry at a time."""
+    """The checked entries of `parse_trace_lines`, one at a time."""
     last, count = 0, 0
     for lineno, raw in enumerate(lines, start=1):
         where = f"{source}:{lineno}"

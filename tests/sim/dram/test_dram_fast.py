@@ -141,6 +141,20 @@ def test_cli_fast_engine(capsys):
     assert fast == ref | {"engine": "fast"}
 
 
+def test_cli_fast_engine_streams_a_trace_file(tmp_path, capsys):
+    lines = [f"{hex(i * 4160 % (1 << 30))} {'W' if i % 3 == 0 else 'R'} {i * 7}" for i in range(500)]
+    path = tmp_path / "t.trace"
+    path.write_text("# a comment\n" + "\n".join(lines) + "\n")
+    args = ["dram", "--standard", "DDR4-3200", "--trace", str(path), "--format", "json"]
+    outs = []
+    for engine in ("fast", "loop"):
+        assert main(args + ["--engine", engine]) in (0, None)
+        outs.append(json.loads(capsys.readouterr().out))
+    assert outs[0] == outs[1] | {"engine": "fast"}
+    assert main(args + ["--engine", "fast", "--max-requests", "10"]) == 2
+    assert "raise --max-requests" in capsys.readouterr().err
+
+
 @st.composite
 def workloads(draw, max_requests):
     name = draw(st.sampled_from(controller_standards()))
