@@ -28,6 +28,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim.system.scaleout import ScaleoutSpec
 from workloads.errors import SpecError
 
 FAMILIES = ("roofline", "pim", "bitserial", "attention")
@@ -102,9 +103,18 @@ class SystemSpec(BaseModel):
     units: tuple[UnitSpec, ...] = Field(min_length=1)
     links: tuple[LinkSpec, ...] = ()
     host: str | None = None
+    scaleout: ScaleoutSpec | None = None  # N copies of a unit group over a device link (sim.system.scaleout)
     source: str
 
     _source = field_validator("source")(_cited)
+
+    @model_validator(mode="after")
+    def _scaleout_group(self):
+        names = [u.name for u in self.units]
+        for g in (self.scaleout.group or ()) if self.scaleout is not None else ():
+            if g not in names:
+                raise ValueError(f"scaleout.group: no unit named {g!r}; units: {', '.join(names)}")
+        return self
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -174,7 +184,7 @@ def _first_error(err: ValidationError) -> str:
 def parse_system(data: Any, origin: str = "system") -> SystemSpec:
     """A `SystemSpec` from a parsed YAML document; `SpecError` (one line) naming `origin` and the key."""
     if not isinstance(data, dict):
-        raise SpecError(f"{origin}: expected a mapping with name, units, links, host, source")
+        raise SpecError(f"{origin}: expected a mapping with name, units, links, host, scaleout, source")
     try:
         return SystemSpec(**data)
     except ValidationError as err:
