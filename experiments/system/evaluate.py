@@ -30,6 +30,7 @@ class PhaseEval:
     result: Result
     costs: dict[str, UnitCosts]
     search: SearchOutcome | None = None
+    interpolated: bool = False  # a decode step whose Result is interpolated over kv (experiments.system.decode)
 
 
 def placement_of(system: SystemSpec, workload: dict, placement: "str | PlacementRules" = "auto",

@@ -5,8 +5,10 @@ For a request (model, prompt P, generate G, batch B):
   (`experiments.system.evaluate`); **TTFT** = its Result's latency (the first token comes out of
   the prefill's LM head);
 * **decode**: G steps, step t at `kv_len = P + t` (t = 0 … G-1: the cache holds P + t tokens
-  before the step appends one), each simulated — every token, no interpolation — with per-(unit,
-  kv) costs cached. **TPOT** is their mean; `per_token_s` lists them (their sum is TPOT x G);
+  before the step appends one), with per-(unit, kv) costs cached; by default the first, last and
+  middle steps are simulated and the others interpolated over kv where the samples prove it
+  within 0.1 % (`experiments.system.decode`; `decode_mode="exact"` simulates every token).
+  **TPOT** is their mean; `per_token_s` lists them (their sum is TPOT x G);
 * **KV hand-off**: when a layer's prefill attention ran on another unit than the decode step's
   cache append, the prefill's K and V (P tokens) cross the route once; its time and energy are
   reported apart (`kv_handoff_s`, `kv_handoff_j`) and added to the request's latency and energy,
@@ -34,6 +36,7 @@ import pandas as pd
 from experiments.families import cascade_of
 from experiments.schema import Workloads
 from experiments.system.costs import system_costs
+from experiments.system.decode import decode_steps
 from experiments.system.evaluate import PhaseEval, evaluate_phase, placement_of
 from mappers.system import PlacementRules, SearchOutcome, resolve
 from sim.pim.area import pim_area_mm2
@@ -241,8 +244,10 @@ def _decode_placement(system: SystemSpec, request: Request, placement, objective
 
 
 def run_request(system: SystemSpec, request: Request, placement: "str | PlacementRules" = "auto",
-                objective: str = "latency_s", progress=None) -> RequestResult:
-    """Evaluate the request (module docstring); `progress(done, total)` after each decode step."""
+                objective: str = "latency_s", progress=None, decode_mode: str = "interpolate") -> RequestResult:
+    """Evaluate the request (module docstring); `progress(done, total)` after each decode step;
+    `decode_mode` "interpolate" (sampled steps, linear over kv between them) or "exact"
+    (`experiments.system.decode`)."""
     prefill = evaluate_phase(system, request.workload("prefill"), placement, objective)
     kvs = request.decode_kv()
     last_c = cascade_of(request.workload("decode", kvs[-1]))
@@ -255,11 +260,7 @@ def run_request(system: SystemSpec, request: Request, placement: "str | Placemen
     decode_placement, last_units, outcome = _decode_placement(system, request, placement, objective, fits)
     memory = memory_of(system, prefill, last_c, last_units, prefill_kv)
     check_memory(memory)
-    decode = []
-    for i, kv in enumerate(kvs):
-        decode.append(evaluate_phase(system, request.workload("decode", kv), decode_placement, objective))
-        if progress is not None:
-            progress(i + 1, len(kvs))
+    decode = decode_steps(system, request, decode_placement, objective, decode_mode, progress=progress)
     handoff_s, handoff_j = _handoff(system, prefill_kv, decode[0])
     return RequestResult(system, request, prefill, tuple(decode), memory, unit_areas(system, [prefill, *decode[:1]]),
                          handoff_s, handoff_j, outcome)
