@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from experiments.system import scaleout
 from experiments.system.baseline import CHOICES, baseline_request, versus
 from experiments.system.request import Request, RequestResult, run_request
 from mappers.system import OBJECTIVES, load_rules
@@ -105,6 +106,7 @@ def _table(res: RequestResult, placement: str, wall_s: float, baseline: dict | N
 
 
 @click.command("system")
+@scaleout.options
 @click.option("--system", "system_", required=True, help="a system preset (sim/system/presets) or a YAML file")
 @click.option("--model", required=True, help="zoo model (einspace models)")
 @click.option("--prompt", type=int, required=True, help="prompt tokens P (the prefill)")

@@ -321,3 +321,106 @@ def run_scaled(system: SystemSpec, request: Request, placement="auto", objective
     res = ScaledResult(system, so, request, tuple(stages), device_system(system))
     res.check_memory()
     return res
+
+
+def document(res: ScaledResult, placement: str, wall_s: float) -> dict:
+    """The JSON document of a scaled request (stable keys)."""
+    req, so = res.request, res.scaleout
+    return {"system": res.system.name, "model": req.model, "prompt": req.prompt, "generate": req.generate,
+            "batch": req.batch, "layers": req.layers, "placement": placement,
+            "scaleout": {"devices": so.devices, "tensor_parallel": so.tp, "pipeline_parallel": so.pp,
+                         "group": list(so.group or res.device.unit_names),
+                         "link": so.link.model_dump() if so.link is not None else None,
+                         "stage_layers": [st.layers for st in res.stages]},
+            "summary": res.summary(), "per_token_s": list(res.per_token_s), "devices": res.devices(),
+            "wall_s": wall_s}
+
+
+def table(res: ScaledResult, placement: str, wall_s: float) -> str:
+    """The text report of a scaled request: per stage and unit memory, then the request's figures."""
+    req, so, s = res.request, res.scaleout, res.summary()
+    gib = 2**30
+    link = (f", link {so.link.bandwidth_bytes_per_s / 1e9:.1f} GB/s {so.link.latency_s * 1e9:.0f} ns "
+            f"{so.link.energy_pj_per_bit} pJ/bit ({so.link.topology})") if so.link is not None else ""
+    lines = [f"system {res.system.name}: {req.model}, prompt {req.prompt}, generate {req.generate}, batch {req.batch}"
+             f"{f', layers {req.layers}' if req.layers else ''} (placement {placement})",
+             f"  scale-out: {so.devices} devices = TP {so.tp} x PP {so.pp} of [{', '.join(res.device.unit_names)}]{link}",
+             f"  {'stage':<6} {'devices':<10} {'layers':>6} {'unit':<8} {'weights GiB':>12} {'KV GiB':>9} "
+             f"{'capacity GiB':>13}"]
+    for st in res.stages:
+        first = so.device_of(st.index, 0)
+        for unit, m in st.memory(res.device).items():
+            lines.append(f"  {st.index:<6} {f'{first}-{first + so.tp - 1}':<10} {st.layers:>6} {unit:<8} "
+                         f"{m['weights_bytes'] / gib:>12.3f} {m['kv_bytes'] / gib:>9.3f} {m['capacity_bytes'] / gib:>13.3f}")
+    lines += [f"  TTFT        {s['ttft_s'] * 1e3:.4f} ms",
+              f"  TPOT        {s['tpot_s'] * 1e3:.4f} ms (mean of {req.generate} steps; collectives "
+              f"{s['collective_s_per_token'] * 1e3:.4f} ms of it)",
+              f"  tokens/s    {s['tokens_per_s']:.2f} (one request; {s['pipelined_tokens_per_s']:.2f} with "
+              f"{so.pp} micro-batches in the pipeline)",
+              f"  J/token     {s['j_per_token']:.6g}",
+              f"  energy      {s['energy_j']:.6g} J",
+              f"  memory      {s['max_device_memory_bytes'] / gib:.3f} GiB on the fullest device (all its units)",
+              f"  area        {s['area_mm2']:.2f} mm2 ({so.devices} devices)",
+              f"  wall time   {wall_s:.2f} s"]
+    return "\n".join(lines)
+
+
+
+def wanted(system: SystemSpec, model: str, devices, tp, pp) -> bool:
+    """Whether `einspace system` takes the scale-out path: a `scaleout` block, --devices/--tp/--pp,
+    or a model only scale-out knows (llama-2-70b)."""
+    return (system.scaleout is not None or any(v is not None for v in (devices, tp, pp))
+            or model.lower() in MODELS)
+
+
+def _rules(placement: str):
+    from pathlib import Path
+
+    from mappers.system import load_rules
+
+    if placement in ("auto", "search"):
+        return placement
+    if not Path(placement).is_file():
+        raise SpecError(f"--placement {placement!r}: not auto, search or a placement file")
+    return load_rules(Path(placement))
+
+
+def cli(system: SystemSpec, request: Request, placement: str, objective: str, fmt: str) -> None:
+    """`einspace system` on the scale-out path: run, then print the table or the JSON document."""
+    import json
+    import time
+
+    import click
+
+    start = time.perf_counter()
+    res = run_scaled(system, request, _rules(placement), objective)
+    wall = time.perf_counter() - start
+    if fmt == "json":
+        click.echo(json.dumps(document(res, placement, wall), indent=2, sort_keys=True))
+    else:
+        click.echo(table(res, placement, wall))
+
+
+def options(command):
+    """Decorates the `einspace system` callback with --devices/--tp/--pp: when `wanted`, the request
+    runs scaled out (`cli`; the GPU baseline and figures options of the unscaled path are not
+    applied), otherwise the callback runs unchanged."""
+    import functools
+
+    import click
+
+    from sim.system.spec import load_system
+
+    @functools.wraps(command)
+    def scaled(*args, devices=None, tp=None, pp=None, **kw):
+        spec = load_system(kw["system_"])
+        if not wanted(spec, kw["model"], devices, tp, pp):
+            return command(*args, **kw)
+        request = Request(kw["model"], kw["prompt"], kw["generate"], kw["batch"], kw["layers"], kw["attention"])
+        return cli(with_scaleout(spec, devices, tp, pp), request, kw["placement"], kw["objective"], kw["fmt"])
+
+    scaled.__click_params__ = list(getattr(command, "__click_params__", []))
+    for name, what in (("--pp", "pipeline stages P (T x P = N)"), ("--tp", "tensor-parallel ways T"),
+                       ("--devices", "devices N, copies of the system's unit group (docs/system.md, Scale-out)")):
+        scaled = click.option(name, type=click.IntRange(min=1), default=None, help=f"scale-out: {what}")(scaled)
+    return scaled
