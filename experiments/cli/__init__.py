@@ -31,6 +31,7 @@ _SUBCOMMANDS = {
     "bitserial": "bitserial",
     "system": "system",
     "map": "map",
+    "validate": "validate",
 }
 
 
