@@ -37,6 +37,7 @@ _FAMILIES: dict[str, str] = {
     "pim": "experiments.families.pim",
     "bitserial": "experiments.families.bitserial",
     "attention": "experiments.families.attention",
+    "system": "experiments.families.system",
 }
 
 
