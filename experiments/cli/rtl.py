@@ -59,7 +59,7 @@ def export(unit_name: str, output: str, params: tuple[str, ...]) -> None:
 @rtl.command("sim")
 @click.argument("unit_name", metavar="UNIT")
 @click.option("--vcd", type=click.Path(dir_okay=False), default=None, help="Write a VCD of the run.")
-@click.option("--vectors", type=int, default=1000, show_default=True, help="Random vectors (plus edge cases).")
+@click.option("--vectors", type=click.IntRange(1, 10_000_000), default=1000, show_default=True, help="Random vectors (plus edge cases).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @_PARAM
 def sim(unit_name: str, vcd: str | None, vectors: int, seed: int, params: tuple[str, ...]) -> None:
@@ -83,9 +83,9 @@ def sim(unit_name: str, vcd: str | None, vectors: int, seed: int, params: tuple[
 @click.argument("unit_name", metavar="UNIT")
 @click.option("--target", default="ice40", show_default=True, help="ice40 (HX8K) or ecp5 (LFE5U-85F).")
 @_PARAM
-@click.option("--seeds", type=int, default=3, show_default=True, help="nextpnr placement seeds (median Fmax).")
+@click.option("--seeds", type=click.IntRange(1, 64), default=3, show_default=True, help="nextpnr placement seeds (median Fmax).")
 @click.option("--sweep", is_flag=True, help="Run every width in the unit's sweep list instead.")
-@click.option("--freq", "freq_mhz", type=float, default=50.0, show_default=True, help="nextpnr target (MHz).")
+@click.option("--freq", "freq_mhz", type=click.FloatRange(min=0, min_open=True, max=10_000), default=50.0, show_default=True, help="nextpnr target (MHz).")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=None,
               help=f"folder of synth.csv and synth.png [default: {SYNTH_SCRATCH}, ignored by git]")
 @click.option("--update", is_flag=True,

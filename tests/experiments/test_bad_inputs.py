@@ -298,6 +298,14 @@ def test_generated_run_command_lines(family, option, option_value, data):
         assert err.count("einspace: ") == 1 and "Traceback" not in err, (err, args)
 
 
+@pytest.mark.parametrize("args", [["rtl", "synth", "pe", "--target", "ecp5", "--freq", "-50"],
+                                  ["rtl", "synth", "pe", "--target", "ecp5", "--seeds", "0"],
+                                  ["rtl", "synth", "nope", "--target", "ecp5"],
+                                  ["rtl", "sim", "pe", "--vectors", "-1"]])
+def test_bad_rtl_inputs(args, tmp_path):
+    expect_refusal(args, tmp_path)
+
+
 def test_zz_report_outcomes(capsys):
     """Prints the outcome counts of the cases above (run in one process, after them)."""
     with capsys.disabled():
