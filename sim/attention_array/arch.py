@@ -3,7 +3,8 @@
 Models a 2D PE array (``rows × cols`` PEs, one operation per PE per cycle), a 1D PE array / vector
 unit (``width`` PEs, one operation per PE per cycle), one global buffer (capacity and bytes per
 cycle), off-chip memory (bytes per cycle) and a clock. Which Einsum of the attention cascade runs on
-which array is the design's *binding* (``model.BINDINGS``).
+which array is the design's *binding* (``model.BINDINGS``). The presets (the FuseMax artifact's
+cloud arrays, with their sources) are `sim/presets/attention_array.yaml`.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from sim import presets
 from workloads.errors import SpecError
 
 ENERGY_TABLE_PATH = Path(__file__).with_name("energy.yaml")
@@ -55,35 +57,12 @@ class ArraySpec:
         return replace(self, buffer_bytes=buffer_bytes)
 
 
-_ARTIFACT = ("FuseMax artifact, FPSG-UIUC/micro24-fusemax-artifact, "
-             "workspace/inputs/yamls/proposal/arch-2d.yaml and flat_arch-1d.yaml")
-
-# 256×256 2D array (meshX 256 × meshY 256), 256-PE 1D array (meshX 256), 16 MB global buffer
-# (32768 rows × 4096 bit, 32 banks: one 512-B row per cycle), 940 MHz (global_cycle_seconds
-# 1.0638e-9), 400 GiB/s off-chip ("400 * 2^30 B / s", post-processed bandwidth), fp16 data.
-# All designs use the same arrays (the same arch-2d.yaml / flat_arch-1d.yaml); the evaluation is
-# iso-area (Nayak et al., MICRO 2024, Sec. 7), which gives FLAT a larger buffer (``FLAT`` below).
-FUSEMAX = ArraySpec(
-    name="fusemax-cloud",
-    rows_2d=256, cols_2d=256, width_1d=256,
-    buffer_bytes=16 * 1024 * 1024, buffer_bytes_per_cycle=512,
-    offchip_bytes_per_s=400 * 2**30, clock_hz=940e6, bytes_per_element=2,
-    source=_ARTIFACT)
-
-# FLAT's global buffer in the artifact's iso-area cloud configuration: 32 MiB (src/accel/flat.py
-# ``self.L3 = 32 * 2**20``; yamls/area_energy/architecture/accel_flat/accel-top-2d-path.yaml
-# global_buffer depth 65536 × 4096 bit): FLAT has no per-PE exp/max units in its 2D array, and the
-# area they take in FuseMax's array goes to buffer. The same yaml gives it 4 read/write ports
-# (n_rdwr_ports: 4, n_banks: 4) of 4096-bit rows: 4 × 512 B per cycle.
-FLAT_BUFFER_BYTES = 32 * 2**20
+ARRAYS: dict[str, ArraySpec] = presets.load("attention_array", ArraySpec)
+FUSEMAX = ARRAYS["fusemax-cloud"]
+FLAT = ARRAYS["flat-cloud-iso-area"]
+FLAT_BUFFER_BYTES = FLAT.buffer_bytes
 # Query rows per block when FLAT spills scores (flat_validation.csv, 256K and 1M rows: P1 = 1024).
 FLAT_SPILL_ROW_BLOCK = 1024
-FLAT = ArraySpec(
-    name="flat-cloud-iso-area",
-    rows_2d=256, cols_2d=256, width_1d=256,
-    buffer_bytes=FLAT_BUFFER_BYTES, buffer_bytes_per_cycle=4 * 512,
-    offchip_bytes_per_s=400 * 2**30, clock_hz=940e6, bytes_per_element=2,
-    source=_ARTIFACT + "; 32 MiB buffer: src/accel/flat.py (cloud L3)")
 
 # Default architecture of each design when none is given (the artifact's iso-area comparison).
 PRESETS = {"fusemax": FUSEMAX, "flat": FLAT, "unfused": FUSEMAX, "flashattention2": FUSEMAX}
