@@ -356,7 +356,7 @@ def table(res: ScaledResult, placement: str, wall_s: float) -> str:
               f"  TPOT        {s['tpot_s'] * 1e3:.4f} ms (mean of {req.generate} steps; collectives "
               f"{s['collective_s_per_token'] * 1e3:.4f} ms of it)",
               f"  tokens/s    {s['tokens_per_s']:.2f} (one request; {s['pipelined_tokens_per_s']:.2f} with "
-              f"{so.pp} micro-batches in the pipeline)",
+              f"{so.pp} micro-batch{'es' if so.pp > 1 else ''} in the pipeline)",
               f"  J/token     {s['j_per_token']:.6g}",
               f"  energy      {s['energy_j']:.6g} J",
               f"  memory      {s['max_device_memory_bytes'] / gib:.3f} GiB on the fullest device (all its units)",
