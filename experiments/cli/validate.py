@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -138,4 +139,6 @@ def validate(fast, only, fmt, write, out_dir):
         if fmt != "json":
             click.echo(f"wrote {path}")
     if not v.ok:
-        raise click.exceptions.Exit(1)
+        # SystemExit, not click's Exit: `experiments.cli.main` runs click with standalone_mode=False,
+        # where an Exit raised by a command comes back as cli.main's return value, which it drops
+        sys.exit(1)

@@ -20,7 +20,8 @@ def rows(fast: bool) -> list[Row]:
 
     models = ("gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl", "gpt3-125m", "gpt3-350m", "gpt3-760m", "gpt3-1.3b")
     table = [reproduce(m, TOKENS) for m in models]
-    bands = {f"speedup_vs_{dev}_{kind}": PAPER_SPEEDUP[dev] for dev in ("gpu", "cpu") for kind in ("roofline", "eager")}
+    bands = {f"speedup_vs_{dev}_{kind}": PAPER_SPEEDUP[dev]
+             for dev in ("gpu", "cpu") for kind in ("roofline", "eager")}
     bands.update({f"energy_eff_vs_gpu_{kind}": ENERGY_EFFICIENCY_GPU for kind in ("roofline", "eager")})
     out = []
     for key, (lo, hi) in bands.items():
