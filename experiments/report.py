@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.contract import energy_columns
+from workloads.errors import SpecError
 
 from . import fpga, plots
 from .families import get_family
@@ -294,7 +295,40 @@ def figure_panels(points, einsums, exp, store, param_cols, labels, fig_dir: Path
             path, notes = plots.sensitivity(data, param_cols, objectives,
                                             f"Parameter sensitivity (feasible points) — {wl}", name)
             panels.append(Panel(f"Parameter sensitivity per family, {wl}", path, tuple(notes)))
+    panels.extend(system_panels(points, store, exp.objectives, fig_dir / "system"))
     return panels
+
+
+SYSTEM_REQUEST_TOKENS = 2  # decode steps of the request the system figures show
+
+
+def system_panels(points, store, objectives: dict, fig_dir: Path) -> list[Panel]:
+    """For a run with `system`-family points: the best one's (first objective) request — its prompt
+    the point's sequence length, two generated tokens — as a per-unit Gantt chart of one decode
+    token and its energy by unit and link (`experiments.system.figures`)."""
+    sys_points = points[points["family"] == "system"] if "family" in points.columns else points.iloc[:0]
+    if sys_points.empty:
+        return []
+    objective = next(iter(objectives))
+    pid = sys_points.sort_values(objective, ascending=objectives[objective] == "min")["point_id"].iloc[0]
+    from .families.system import SystemParams
+    from .space import Point
+    from .system.figures import write_figures
+    from .system.request import Request, run_request
+    from sim.system.spec import load_system
+
+    point = Point.from_dict(store.read_meta(pid)["point"])
+    params, w = SystemParams(**point.params), point.workload
+    request = Request(w["model"], prompt=w["seq_len"], generate=SYSTEM_REQUEST_TOKENS, batch=w["batch"],
+                      layers=w.get("layers"), attention=w.get("attention", "3pass"))
+    try:
+        res = run_request(load_system(params.system), request, params.rules(), params.objective)
+    except SpecError as err:
+        return [Panel(f"System timeline of design {pid[:6]}", None, (f"Its request cannot run: {err}",))]
+    gantt, energy = write_figures(res, fig_dir)
+    what = f"{params.system} ({params.placement} placement), {w['model']}, prompt {w['seq_len']}"
+    return [Panel(f"Per-unit timeline of one decode token — best-{objective} system design {pid[:6]}: {what}", gantt),
+            Panel(f"Energy by unit and link of that request ({SYSTEM_REQUEST_TOKENS} generated tokens)", energy)]
 
 
 def _roofline_panel(sub, einsums, store, objective: str, wl: str, path: Path) -> Panel:

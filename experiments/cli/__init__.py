@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in args[: next((i for i, a in enumerate(args) if not a.startswith("-")), len(args))]
     try:
-        cli.main(args=args, prog_name="einspace", standalone_mode=False)
+        rc = cli.main(args=args, prog_name="einspace", standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            return rc
     except SpecError as err:
         click.echo(f"einspace: error: {err}", err=True)
         return 2
