@@ -7,7 +7,8 @@ preceding commands, following commands, latency expression[, window, sibling]) â
 standard, or a new command kind such as a PIM all-bank MAC, is new rows, not new code.
 
 Hierarchy levels, outermost first: channel, rank, bankgroup, bank. A standard without ranks or
-bank groups sets their count to 1 (HBM2 pseudo channels are modeled as channels).
+bank groups sets their count to 1. HBM2 pseudo channels are channels in `HBM2` (DRAMsim3's view)
+and the rank level in `HBM2-2000-Ramulator` (Ramulator's: a level inside a channel).
 
 Row semantics: a command P issued at cycle t to a node N at `level` forbids each following
 command F to any address under the same node N (or, for a `sibling` row, under another node with
@@ -18,7 +19,7 @@ bank-level rows.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -375,3 +376,20 @@ def _parse_energy(raw: dict, org: Organization, timings: dict[str, int], tck_ps:
                           refresh_pj=ref * devices, refresh_per_bank_pj=ref_pb * devices,
                           background_mw=background * devices)
     raise SpecError(f"{where}: model {model!r}; allowed: idd, per_bit, none")
+
+
+MAX_CHANNELS = 1024
+
+
+def with_channels(standard: DramStandard, channels: int | None) -> DramStandard:
+    """`standard` with `channels` independent channels (None keeps the file's count). Each
+    channel is a full copy of the file's per-channel organization and timing; the count must be
+    a power of two (the address mapping gives the channel log2(channels) bits), 1 to
+    `MAX_CHANNELS`."""
+    if channels is None or channels == standard.organization.channels:
+        return standard
+    if (not isinstance(channels, int) or isinstance(channels, bool) or channels < 1
+            or channels > MAX_CHANNELS or channels & (channels - 1)):
+        raise SpecError(f"channels {channels!r}: must be a power of two from 1 to {MAX_CHANNELS}")
+    org = replace(standard.organization, channels=channels)
+    return replace(standard, organization=org)

@@ -10,7 +10,7 @@ import numpy as np
 from sim.dram.address import AddressMapping
 from sim.dram.controller import ChannelController, ControllerConfig, Request
 from sim.dram.engines import ENGINES, run, run_fast
-from sim.dram.spec import DramStandard, load_standard
+from sim.dram.spec import DramStandard, load_standard, with_channels
 from sim.dram.stats import DramResult, RunTotals, collect, summarize
 from sim.dram.trace import TraceEntry, entry_chunks
 from workloads.errors import SpecError
@@ -25,8 +25,10 @@ def capacity_bytes(standard: DramStandard) -> int:
 
 
 def _prepare(standard: DramStandard | str, engine: str, config: ControllerConfig | None,
-             policy: str, refresh: str) -> tuple[DramStandard, ControllerConfig]:
-    std = load_standard(standard) if isinstance(standard, str) else standard
+             policy: str, refresh: str,
+             channels: int | None = None) -> tuple[DramStandard, ControllerConfig]:
+    std = with_channels(load_standard(standard) if isinstance(standard, str) else standard,
+                        channels)
     if engine not in ENGINES:
         raise SpecError(f"engine {engine!r}; allowed: {', '.join(ENGINES)}")
     cfg = config or ControllerConfig(policy=policy, refresh=refresh)
@@ -37,10 +39,11 @@ def _prepare(standard: DramStandard | str, engine: str, config: ControllerConfig
 def simulate(standard: DramStandard | str, entries: Sequence[TraceEntry],
              mapping: str = DEFAULT_MAPPING, policy: str = "open", refresh: str = "all_bank",
              engine: str = "simpy", config: ControllerConfig | None = None,
-             trace: bool = True) -> DramResult:
+             trace: bool = True, channels: int | None = None) -> DramResult:
     """Run `entries` on `standard` and return the statistics and the command trace (`trace`
-    False skips recording it on the `fast` engine; the others always record it)."""
-    std, cfg = _prepare(standard, engine, config, policy, refresh)
+    False skips recording it on the `fast` engine; the others always record it). `channels`
+    overrides the standard's channel count (`spec.with_channels`)."""
+    std, cfg = _prepare(standard, engine, config, policy, refresh, channels)
     if engine == "fast":
         if isinstance(entries, Sequence) and any(
                 b.arrival < a.arrival for a, b in zip(entries, entries[1:])):
@@ -62,12 +65,12 @@ def simulate_stream(standard: DramStandard | str,
                     chunks: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
                     mapping: str = DEFAULT_MAPPING, policy: str = "open",
                     refresh: str = "all_bank", config: ControllerConfig | None = None,
-                    trace: bool = False) -> DramResult:
+                    trace: bool = False, channels: int | None = None) -> DramResult:
     """Run request chunks (addresses uint64, is_write bool, arrival cycles int64, arrivals not
     decreasing; see `trace.synthetic_chunks`, `trace.trace_chunks`, `trace.entry_chunks`) on the
     `fast` engine in memory flat in the number of requests. The command trace is recorded only
-    with `trace` (it grows with the run)."""
-    std, cfg = _prepare(standard, "fast", config, policy, refresh)
+    with `trace` (it grows with the run); `channels` as in `simulate`."""
+    std, cfg = _prepare(standard, "fast", config, policy, refresh, channels)
     AddressMapping.parse(mapping, std.organization)
     fast = run_fast(std, chunks, mapping, cfg, trace)
     totals = RunTotals(

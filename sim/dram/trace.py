@@ -8,10 +8,20 @@ simulators' traces spell it -- ``READ``/``WRITE`` (DRAMSim3: ``0x... READ 12``),
 cycle a request arrives with the one before it (the first at cycle 0) and enters the controller
 as soon as its queue has room. Each request is one burst (the standard's burst size); the low address bits inside
 a burst are ignored.
+
+``trace_format="ramulator"`` reads Ramulator 2's own trace frontends strictly, two tokens a line:
+``LD ADDR`` / ``ST ADDR`` (LoadStoreTrace; decimal or ``0x`` hex byte address) and ``R X`` /
+``W X`` (ReadWriteTrace), where X is a byte address or, with commas, Ramulator's address vector
+``channel,rank,bankgroup,bank,row,column`` (``channel,bankgroup,bank,row,column`` for a standard
+without ranks; column in bursts), placed at the byte address the run's mapping decodes to those
+coordinates. No arrival cycles: every request arrives at cycle 0 and waits for queue room, as
+Ramulator's frontend retries a rejected send.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +33,9 @@ MAX_REQUESTS = 1_000_000  # default bound on a trace's or a pattern's requests (
 MAX_LINE_CHARS = 256  # a trace line longer than this is not a trace line
 READ_OPS = ("R", "READ", "RD", "LD", "LOAD", "P_MEM_RD")
 WRITE_OPS = ("W", "WRITE", "WR", "ST", "STORE", "P_MEM_WR")
+TRACE_FORMATS = ("einspace", "ramulator")
+RAMULATOR_OPS = {"LD": False, "ST": True, "R": False, "W": True}
+VectorAddress = Callable[[list[int]], int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +78,67 @@ def parse_trace_line(raw: str, where: str) -> TraceEntry | None:
     return TraceEntry(address, op in WRITE_OPS, -1 if arrival is None else arrival)
 
 
+def parse_ramulator_line(raw: str, where: str,
+                         vector_address: VectorAddress | None = None) -> TraceEntry | None:
+    """One line of a Ramulator 2 trace (LoadStoreTrace ``LD|ST ADDR``, ReadWriteTrace
+    ``R|W ADDR`` or ``R|W v0,v1,...``); None for a blank line. `vector_address` turns an address
+    vector into a byte address (`address.vector_address`); errors name `where`."""
+    text = raw.strip()
+    if not text:
+        return None
+    parts = text.split()
+    if len(parts) != 2 or parts[0] not in RAMULATOR_OPS:
+        raise SpecError(f"{where}: expected a Ramulator trace line 'LD|ST ADDR' or 'R|W ADDR' "
+                        f"(or 'R|W ch,ra,bg,ba,ro,co'), got {text[:80]!r}")
+    token = parts[1]
+    if "," in token:
+        address = _vector_line_address(parts[0], token, where, vector_address)
+    else:
+        try:
+            address = _parse_int(token)
+        except ValueError:
+            raise SpecError(f"{where}: address {token[:40]!r} is not a hex (0x..) or decimal "
+                            "integer") from None
+    if address < 0:
+        raise SpecError(f"{where}: address must be non-negative")
+    return TraceEntry(address, RAMULATOR_OPS[parts[0]], -1)
+
+
+def _vector_line_address(op: str, token: str, where: str,
+                         vector_address: VectorAddress | None) -> int:
+    if op not in ("R", "W"):
+        raise SpecError(f"{where}: an address vector goes with R|W (ReadWriteTrace), not {op}")
+    if vector_address is None:
+        raise SpecError(f"{where}: an address vector needs the standard and mapping to place it")
+    try:
+        vector = [int(v, 10) for v in token.split(",")]
+    except ValueError:
+        raise SpecError(f"{where}: address vector {token[:40]!r} is not comma-separated "
+                        "decimal integers") from None
+    try:
+        return vector_address(vector)
+    except SpecError as err:
+        raise SpecError(f"{where}: {err}") from None
+
+
+def line_parser(trace_format: str = "einspace", vector_address: VectorAddress | None = None):
+    """The one-line parser of `trace_format` (`TRACE_FORMATS`)."""
+    if trace_format == "einspace":
+        return parse_trace_line
+    if trace_format == "ramulator":
+        return partial(parse_ramulator_line, vector_address=vector_address)
+    raise SpecError(f"trace format {trace_format!r}; allowed: {', '.join(TRACE_FORMATS)}")
+
+
 def parse_trace_lines(lines, source: str, *, capacity_bytes: int | None = None,
-                      max_requests: int = MAX_REQUESTS) -> list[TraceEntry]:
+                      max_requests: int = MAX_REQUESTS, trace_format: str = "einspace",
+                      vector_address: VectorAddress | None = None) -> list[TraceEntry]:
     """Parse trace lines; errors name `source` and the line. Arrival cycles must not go
     backwards (a line without a cycle arrives with the request before it, the first at cycle 0),
     addresses must lie below `capacity_bytes` (when given), and more than `max_requests` requests
     is an error (raise the bound to simulate a longer trace)."""
-    return list(_checked_entries(lines, source, capacity_bytes, max_requests))
+    return list(_checked_entries(lines, source, capacity_bytes, max_requests,
+                                 line_parser(trace_format, vector_address)))
 
 
 def bounded_lines(handle):
@@ -85,13 +152,15 @@ def bounded_lines(handle):
 
 
 def read_trace(path: str | Path, *, capacity_bytes: int | None = None,
-               max_requests: int = MAX_REQUESTS) -> list[TraceEntry]:
+               max_requests: int = MAX_REQUESTS, trace_format: str = "einspace",
+               vector_address: VectorAddress | None = None) -> list[TraceEntry]:
     """The requests of a trace file, streamed line by line (see `parse_trace_lines`)."""
     path = Path(path)
     try:
         with open(path, encoding="utf-8") as handle:
             return parse_trace_lines(bounded_lines(handle), str(path), capacity_bytes=capacity_bytes,
-                                     max_requests=max_requests)
+                                     max_requests=max_requests, trace_format=trace_format,
+                                     vector_address=vector_address)
     except OSError as err:
         raise SpecError(f"{path}: cannot read trace ({err.strerror})") from None
     except UnicodeDecodeError:
@@ -124,21 +193,24 @@ def _as_arrays(buf: list[TraceEntry]):
 
 
 def trace_chunks(path: str | Path, *, capacity_bytes: int | None = None,
-                 max_requests: int = MAX_REQUESTS, chunk: int = CHUNK):
+                 max_requests: int = MAX_REQUESTS, chunk: int = CHUNK,
+                 trace_format: str = "einspace", vector_address: VectorAddress | None = None):
     """A trace file as chunks of arrays (see `entry_chunks`), parsed line by line with the
     checks of `parse_trace_lines`, without holding the whole trace."""
     path = Path(path)
     try:
         with open(path, encoding="utf-8") as handle:
-            yield from entry_chunks(_checked_entries(bounded_lines(handle), str(path),
-                                                     capacity_bytes, max_requests), chunk)
+            yield from entry_chunks(_checked_entries(
+                bounded_lines(handle), str(path), capacity_bytes, max_requests,
+                line_parser(trace_format, vector_address)), chunk)
     except OSError as err:
         raise SpecError(f"{path}: cannot read trace ({err.strerror})") from None
     except UnicodeDecodeError:
         raise SpecError(f"{path}: trace is not text; expected lines 'ADDR R|W [cycle]'") from None
 
 
-def _checked_entries(lines, source: str, capacity: int | None, max_requests: int):
+def _checked_entries(lines, source: str, capacity: int | None, max_requests: int,
+                     parse_line=parse_trace_line):
     """The checked entries of `parse_trace_lines`, one at a time."""
     last, count = 0, 0
     for lineno, raw in enumerate(lines, start=1):
@@ -146,7 +218,7 @@ def _checked_entries(lines, source: str, capacity: int | None, max_requests: int
         if len(raw) > MAX_LINE_CHARS:
             raise SpecError(f"{where}: line longer than {MAX_LINE_CHARS} characters; not a trace line "
                             "'ADDR R|W [cycle]'")
-        entry = parse_trace_line(raw, where)
+        entry = parse_line(raw, where)
         if entry is None:
             continue
         if entry.arrival == -1:
