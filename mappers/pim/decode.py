@@ -6,6 +6,11 @@ steps and the attention ASIC steps are rebuilt per kv, by the plan's own `steps`
 those Einsums. With `runs`, PIM steps are `PimRuns` (what the analytic path consumes), else
 `PimStep`.
 
+`segments(kv)` is the same token as `sim.pim.program.DecodeProgram.token_segments` wants it: the
+idle cycles before the first PIM step, then per PIM step (position, step, idle cycles after it up
+to the next PIM step); the kv-dependent entries are rebuilt from one step per distinct shape
+(`PimPlan.shape_key`), the rest are built once.
+
 `compact` (with `runs`) also sums every stretch of consecutive ASIC/transfer steps into one step
 per category: the PIM channels idle through the whole stretch either way, so total cycles, command
 counts and per-kind cycles are unchanged (not the per-step list).
@@ -27,6 +32,41 @@ class DecodeSteps:
         if self.compact:
             self._program = self._compile_program()
             self._idle_steps: dict[tuple[int, int], tuple] = {}
+
+    def _compile_segments(self) -> None:
+        """The template's segments with the kv-dependent parts left as shape keys."""
+        plan, slot = self.plan, set(self.positions)
+        lead: list = [0, []]
+        items: list = []
+        cur = lead
+        for i, step in enumerate(self.template):
+            if isinstance(step, AsicStep):
+                if i in slot:
+                    cur[-1].append(plan.shape_key(plan.placements[i]))
+                else:
+                    cur[-2] += step.cycles
+                continue
+            cur = [i, plan.shape_key(plan.placements[i]) if i in slot else step, 0, []]
+            items.append(cur)
+        self._lead = (lead[0], tuple(lead[1]))
+        self._static = [(i, step, idle) for i, step, idle, _ in items]
+        self._dynamic = tuple((n, i, step, idle, tuple(keys)) for n, (i, step, idle, keys) in enumerate(items)
+                              if keys or isinstance(step, tuple))
+        self._keys = {k: plan.placements[i] for i in self.positions
+                      for k in [plan.shape_key(plan.placements[i])]}
+
+    def segments(self, kv_len: int) -> tuple[int, list]:
+        """(idle cycles before the first PIM step, [(position, PIM step, idle cycles after)])."""
+        if not hasattr(self, "_static"):
+            self._compile_segments()
+        vals = {k: self.plan.step(p, kv_len, runs=self.runs) for k, p in self._keys.items()}
+        cyc = {k: v.cycles for k, v in vals.items() if isinstance(v, AsicStep)}
+        items = list(self._static)
+        for n, i, step, idle, keys in self._dynamic:
+            items[n] = (i, vals[step] if isinstance(step, tuple) else step,
+                        idle + sum(cyc[k] for k in keys))
+        lead, keys = self._lead
+        return lead + sum(cyc[k] for k in keys), items
 
     def _compile_program(self) -> list:
         """Items ("pim", step), ("pim_kv", k) or ("idle", fixed asic, fixed transfer, (k, ...)),

@@ -19,6 +19,7 @@ channel, each tile as (row, segments, macs_per_segment, gb_bursts).
 """
 from __future__ import annotations
 
+import functools
 import math
 
 from sim.pim.spec import PimSystem
@@ -116,3 +117,33 @@ def score_tiles(heads: int, d_head: int, kv_len: int, system: PimSystem
 def context_tiles(heads: int, d_head: int, kv_len: int, system: PimSystem
                   ) -> tuple[tuple[Tile, ...], ...]:
     return as_tiles(context_layout(heads, d_head, kv_len, system))
+
+
+def canonical_kv(kind: str, kv_len: int, system: PimSystem) -> int:
+    """The least kv length whose `kind` ("score"/"context") layout equals the one at `kv_len`:
+    a score's tiles depend on kv only through the keys per bank, ceil(kv / banks); a context's
+    through its GB chunks' MAC counts, ceil(min(chunk, kv - s) / lanes) per chunk."""
+    if kind == "score":
+        return -(-kv_len // system.banks) * system.banks
+    chunk = min(system.gb_elems, system.row_elems)
+    full, rem = divmod(kv_len, chunk)
+    return full * chunk + -(-rem // system.lanes) * system.lanes
+
+
+@functools.lru_cache(maxsize=4096)
+def attention_runs(kind: str, heads: int, d_head: int, kv_len: int, system: PimSystem) -> tuple:
+    """`as_runs` of the score/context layout at `kv_len`, one shared object per distinct layout
+    (keyed on `canonical_kv`), so a decode rebuilds nothing while kv stays in one layout."""
+    return _attention_runs(kind, heads, d_head, canonical_kv(kind, kv_len, system), system)
+
+
+@functools.lru_cache(maxsize=4096)
+def _attention_runs(kind: str, heads: int, d_head: int, kv_len: int, system: PimSystem) -> tuple:
+    layout = score_layout if kind == "score" else context_layout
+    return as_runs(layout(heads, d_head, kv_len, system))
+
+
+@functools.lru_cache(maxsize=256)
+def gemv_runs(out_rows: int, in_len: int, system: PimSystem, vectors: int = 1) -> tuple:
+    """`as_runs` of a GEMV's layout, one shared object per (shape, system)."""
+    return as_runs(gemv_layout(out_rows, in_len, system, vectors=vectors))

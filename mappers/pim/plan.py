@@ -21,11 +21,21 @@ import pandas as pd
 
 from mappers.pim.classify import Placement
 from mappers.pim.decode import DecodeSteps
-from mappers.pim.layout import as_runs, as_tiles, context_layout, gemv_layout, score_layout
+from mappers.pim.layout import (as_tiles, attention_runs, canonical_kv, context_layout, gemv_layout, gemv_runs,
+                                score_layout)
 from sim.pim.spec import PimSystem
-from sim.pim.stream import AsicStep, PimRuns, PimStep
+from sim.pim.stream import AsicStep, PimRuns, PimStep, step_counts
 
 _ATTENTION_LAYOUT = {"score": score_layout, "context": context_layout}
+
+
+def _renamed(step, name: str):
+    """`step` under another Einsum's name (PIM steps keep the same shared tiles/runs object)."""
+    if step.name == name:
+        return step
+    if isinstance(step, AsicStep):
+        return AsicStep(name, step.cycles, step.category)
+    return PimRuns(name, step.runs) if isinstance(step, PimRuns) else PimStep(name, step.tiles)
 
 
 @dataclass(frozen=True)
@@ -80,31 +90,44 @@ class PimPlan:
         """PIM and ASIC steps of one decode token attending over `kv_len` cached tokens.
 
         PIM steps are `PimStep` (tiles with row addresses) or, with `runs`, `PimRuns` (the same
-        tiles as runs of identical signatures). `only` restricts the output to those steps."""
-        system = self.system
-        pack = as_runs if runs else as_tiles
-        kind = PimRuns if runs else PimStep
+        tiles as runs of identical signatures, one shared runs object per distinct layout). `only`
+        restricts the output to those steps."""
         shared: dict[tuple, object] = {}
-        steps: list = []
         chosen = self.placements if only is None else [self.placements[i] for i in only]
-        for p in chosen:
-            if p.kind == "weight":
-                steps.append(kind(p.einsum, pack(gemv_layout(p.out_rows, p.in_len, system,
-                                                             vectors=p.streams))))
-            elif p.kind in _ATTENTION_LAYOUT:
-                dim = p.in_len if p.kind == "score" else p.out_rows
-                key = (p.kind, p.streams, dim)
-                if key not in shared:
-                    shared[key] = pack(_ATTENTION_LAYOUT[p.kind](p.streams, dim, kv_len, system))
-                steps.append(kind(p.einsum, shared[key]))
-            elif p.kind == "kv_append":
-                steps.append(AsicStep(p.einsum, math.ceil(p.link_bytes / self._clocks[1]), "transfer"))
-            else:
-                key = ("asic", p.vector_ops, bool(p.kv_rank))
-                if key not in shared:
-                    shared[key] = self.asic_cycles(p, kv_len)
-                steps.append(AsicStep(p.einsum, shared[key], "asic"))
-        return steps
+        return [self.step(p, kv_len, runs=runs, shared=shared) for p in chosen]
+
+    @staticmethod
+    def shape_key(p: Placement) -> tuple:
+        """What a placement's step depends on besides the kv length (equal keys, equal steps up
+        to the name)."""
+        if p.kind == "weight":
+            return ("weight", p.out_rows, p.in_len, p.streams)
+        if p.kind in _ATTENTION_LAYOUT:
+            return (p.kind, p.streams, p.in_len if p.kind == "score" else p.out_rows)
+        if p.kind == "kv_append":
+            return ("transfer", p.link_bytes)
+        return ("asic", p.vector_ops, bool(p.kv_rank))
+
+    def step(self, p: Placement, kv_len: int, *, runs: bool = False, shared: dict | None = None):
+        """The step of placement `p` at `kv_len` (see `steps`); `shared` memoizes the work of
+        equal `shape_key`s within one kv length."""
+        key = self.shape_key(p)
+        if shared is not None and key in shared:
+            return _renamed(shared[key], p.einsum)
+        system = self.system
+        if p.kind == "weight":
+            step = (PimRuns(p.einsum, gemv_runs(p.out_rows, p.in_len, system, p.streams)) if runs else
+                    PimStep(p.einsum, as_tiles(gemv_layout(p.out_rows, p.in_len, system, vectors=p.streams))))
+        elif p.kind in _ATTENTION_LAYOUT:
+            step = (PimRuns(p.einsum, attention_runs(p.kind, *key[1:], kv_len, system)) if runs else
+                    PimStep(p.einsum, as_tiles(_ATTENTION_LAYOUT[p.kind](*key[1:], kv_len, system))))
+        elif p.kind == "kv_append":
+            step = AsicStep(p.einsum, math.ceil(p.link_bytes / self._clocks[1]), "transfer")
+        else:
+            step = AsicStep(p.einsum, self.asic_cycles(p, kv_len), "asic")
+        if shared is not None:
+            shared[key] = step
+        return step
 
     def token_kv(self, token: int) -> int:
         """The kv length token `token` (0-based) of the decode attends over."""
@@ -117,3 +140,43 @@ class PimPlan:
     def token_steps(self, token: int) -> list:
         """One step per Einsum (cascade order) of decode token `token`, as `PimRuns`/`AsicStep`."""
         return self._decode(self.token_kv(token))
+
+    def token_segments(self, token: int) -> tuple[int, list]:
+        """Decode token `token` as (idle cycles before its first PIM step, [(position, PimRuns,
+        idle cycles after it)]): its steps with each stretch of ASIC/transfer steps summed."""
+        return self._decode.segments(self.token_kv(token))
+
+    def work_totals(self) -> tuple[list[int], list[int], list[dict[str, int]]]:
+        """Per step, summed over the program's tokens: ASIC cycles, transfer cycles, and the
+        commands of PIM steps (REFs aside). Closed form: a kv-dependent step is built once per
+        distinct layout (`layout.canonical_kv`) or ASIC length and weighted by its tokens."""
+        kvs = [self.token_kv(t) for t in range(self.tokens)]
+        memo: dict[tuple, tuple] = {}
+        asic, transfer, counts = [], [], []
+        for p, dependent in zip(self.placements, self.kv_dependent):
+            key = self.shape_key(p)
+            if key not in memo:
+                memo[key] = self._summed(p, kvs if dependent else [self.kv_len] * len(kvs))
+            a, tr, c = memo[key]
+            asic.append(a)
+            transfer.append(tr)
+            counts.append(c)
+        return asic, transfer, counts
+
+    def _summed(self, p: Placement, kvs: list[int]) -> tuple[int, int, dict[str, int]]:
+        """(ASIC cycles, transfer cycles, PIM command counts) of placement `p` summed over `kvs`."""
+        if p.kind == "kv_append" or (p.kind == "vector" and not p.kv_rank):
+            step = self.step(p, kvs[0], runs=True)
+            total = step.cycles * len(kvs)
+            return (0, total, {}) if step.category == "transfer" else (total, 0, {})
+        if p.kind == "vector":
+            return sum(self.asic_cycles(p, kv) for kv in kvs), 0, {}
+        weights: dict[int, int] = {}
+        for kv in kvs:
+            k = canonical_kv(p.kind, kv, self.system) if p.kind in _ATTENTION_LAYOUT else kv
+            weights[k] = weights.get(k, 0) + 1
+        out: dict[str, int] = {}
+        for kv, w in weights.items():
+            for name, c in step_counts(self.step(p, kv, runs=True)).items():
+                out[name] = out.get(name, 0) + w * c
+        return 0, 0, out

@@ -29,6 +29,7 @@ refresh/transfer shares and command counts to `run_fast` and `run_event`.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from sim.dram.device import ChannelDevice
@@ -129,7 +130,30 @@ class _Compiled:
 
 
 _EPISODE_TILES = 16
+_INF = 1 << 62
 _SIG_BITS = 21
+
+
+def _shifted(outcome: tuple, delta: int) -> tuple:
+    """A step outcome with every due after it moved by `delta` cycles."""
+    if not delta:
+        return outcome
+    dur, rc, tc, refs, out, min_due = outcome
+    return (dur, rc, tc, refs, tuple((m, b, sid, d + delta) for m, b, sid, d in out),
+            min_due + delta)
+
+
+def _merged(classes: list, end: int) -> list:
+    """Classes normalized to cycle `end` (base `end`) with equal (state, due) joined into one
+    mask; others kept as they are."""
+    joined: dict[tuple, int] = {}
+    rest = []
+    for m, base, sid, due in classes:
+        if base == end:
+            joined[(sid, due)] = joined.get((sid, due), 0) | m
+        else:
+            rest.append((m, base, sid, due))
+    return rest + [(m, end, sid, due) for (sid, due), m in joined.items()]
 
 
 class AnalyticRunner:
@@ -168,6 +192,8 @@ class AnalyticRunner:
         self._compiled: dict[int, tuple] = {}
         self._by_runs: dict[tuple, _Compiled] = {}
         self._uses: dict[_Compiled, int] = {}
+        self._intervals: dict[tuple, tuple[list, list]] = {}
+        self._fused: dict[tuple, tuple] = {}
 
     def _state(self, rel: tuple[int, ...]) -> int:
         i = self._rel_id.get(rel)
@@ -287,33 +313,43 @@ class AnalyticRunner:
 
     def _channel_step(self, runs: tuple, sid: int, due: int, t: int) -> tuple:
         """One channel class over a step's runs from barrier t in state `sid` (relative to t).
-        Returns (end of the last tile, state relative to it, finish cycle, due, REFs).
+        Returns (end of the last tile, state relative to it, finish cycle, due, REFs, lo, hi).
 
         In a run of identical tiles at a fixed point (period dt) the REFs are placed in closed
         form: the next REF opens the first tile starting at or after `due`, k = ceil((due - t)
         / dt) tiles on, and its episode (REF tile plus the tiles back to the fixed point) is a
         memoized constant, so each REF costs O(1) and the tiles between REFs cost nothing.
 
+        `due` enters only through comparisons with tile start cycles (a REF waits for a tile
+        boundary), so every due in (lo, hi] takes the same path: same cycles, REFs and end
+        state, the due after shifted by the same amount. (lo, hi] is the intersection of the
+        half-lines each comparison taken implies (`off` = REFs so far x nREFI).
+
         Why one function: it is the analytic path's inner loop over tile runs (called once per
         channel class per PIM step, millions of times in a 1,024-token decode); the REF branch,
-        the fixed-point jump and the episode loop share the local state (t, sid, due, ld) and a
-        helper call per run would cost more than the loop body."""
+        the fixed-point jump, the episode loop and the due interval share the local state (t,
+        sid, due, off, lo, hi, ld) and a helper call per run would cost more than the loop body."""
         refresh, refi = self.refresh, self.timing.refi_cycles
         ld = None
-        refs = 0
+        refs = off = 0
+        lo, hi = -_INF, _INF
         nxt_of = self._next
         for sig, n in runs:
             i = 0
             while i < n:
-                if refresh and due <= t:
-                    sid, dt, tld = nxt_of(sig, sid, 1)
-                    due += refi
-                    refs += 1
-                    t += dt
-                    if tld is not None:
-                        ld = t + tld
-                    i += 1
-                    continue
+                if refresh:
+                    if due <= t:
+                        hi = min(hi, t - off)
+                        sid, dt, tld = nxt_of(sig, sid, 1)
+                        due += refi
+                        off += refi
+                        refs += 1
+                        t += dt
+                        if tld is not None:
+                            ld = t + tld
+                        i += 1
+                        continue
+                    lo = max(lo, t - off)
                 sid2, dt, tld = nxt_of(sig, sid, 0)
                 if sid2 != sid:
                     sid = sid2
@@ -324,35 +360,47 @@ class AnalyticRunner:
                     continue
                 k = (due - 1 - t) // dt + 1 if refresh else n
                 if k >= n - i:
+                    if refresh:
+                        lo = max(lo, t + (n - i - 1) * dt - off)
                     t += (n - i) * dt
                     if tld is not None:
                         ld = t + tld
                     break
+                lo, hi = max(lo, t + (k - 1) * dt - off), min(hi, t + k * dt - off)
                 ep = self._episode(sig, sid)
                 while True:
                     t += k * dt
                     i += k
                     if tld is not None:
                         ld = t + tld
-                    if ep is None or i + ep[0] > n or due + refi <= t + ep[2]:
+                    if ep is None or i + ep[0] > n:
                         break
+                    if due + refi <= t + ep[2]:
+                        hi = min(hi, t + ep[2] - refi - off)
+                        break
+                    lo = max(lo, t + ep[2] - refi - off)
                     due += refi
+                    off += refi
                     refs += 1
                     t += ep[1]
                     i += ep[0]
                     if ep[3] is not None:
                         ld = t + ep[3]
                     if due <= t:
+                        hi = min(hi, t - off)
                         break
+                    lo = max(lo, t - off)
                     k = (due - 1 - t) // dt + 1
                     if k >= n - i:
+                        lo = max(lo, t + (n - i - 1) * dt - off)
                         t += (n - i) * dt
                         if tld is not None:
                             ld = t + tld
                         i = n
                         break
+                    lo, hi = max(lo, t + (k - 1) * dt - off), min(hi, t + k * dt - off)
         fin = t if ld is None or ld < t else ld
-        return t, sid, fin, due, refs
+        return t, sid, fin, due, refs, lo, hi
 
     # --- steps ----------------------------------------------------------------------------
     def _compile_runs(self, per_chan: tuple) -> _Compiled:
@@ -391,9 +439,11 @@ class AnalyticRunner:
         if isinstance(step, PimRuns):
             hit = self._compiled.get(id(step.runs))
             if hit is not None and hit[0] is step.runs:
+                self._compiled[id(step)] = (step, hit[1])
                 return hit[1]
             out = self._compile_runs(step.runs)
             self._compiled[id(step.runs)] = (step.runs, out)
+            self._compiled[id(step)] = (step, out)
             return out
         out = self._compile_runs(tuple(channel_runs(tiles) for tiles in step.tiles))
         self._compiled[id(step)] = (step, out)
@@ -418,44 +468,61 @@ class AnalyticRunner:
 
         The outcome depends only on the classes' states normalized to the step start and their
         refresh due cycles relative to it, so it is memoized on those (a decode repeats the same
-        weight GEMVs 48 x 1,024 times over at most nREFI refresh phases)."""
+        weight GEMVs 48 x 1,024 times over at most nREFI refresh phases). When every class has
+        the same due, an outcome also holds for every due in the interval its comparisons
+        allow (`_channel_step`), with the dues after shifted alike: a second memo keeps those
+        intervals per (step, states), so a score step at a new refresh phase usually hits."""
         start = self.now
         self._uses[cs] = self._uses.get(cs, 0) + 1
         refresh = self.refresh
-        classes = self.classes
-        if len(classes) == 1:
-            m, base, sid, due = classes[0]
-            if start > base:
-                sid = self._at(base, sid, start)
-            d = due - start if refresh else 0
+        merged: dict[tuple, int] = {}
+        for m, base, sid, due in self.classes:
+            k = (self._at(base, sid, start) if start > base else sid, due - start if refresh else 0)
+            merged[k] = merged.get(k, 0) | m
+        if len(merged) == 1:
+            ((sid, d), m), = merged.items()
             key = (id(cs), m, sid, d)
-            merged = None
         else:
-            merged: dict[tuple, int] = {}
-            for m, base, sid, due in classes:
-                k = (self._at(base, sid, start), due - start if refresh else 0)
-                merged[k] = merged.get(k, 0) | m
             key = (id(cs), *sorted((m, sid, due) for (sid, due), m in merged.items()))
         hit = self._steps.get(key)
         if hit is None or hit[0] is not cs:
-            hit = (cs, self._pim_step_outcome(cs, merged or {(sid, d): m}))
-            self._steps[key] = hit
+            hit = self._steps[key] = (cs, self._interval_outcome(cs, merged))
         dur, refresh_cycles, transfer, refs, out, min_due = hit[1]
         self.refs += refs
-        if len(out) == 1:
-            m, b, sid, d = out[0]
-            self.classes = [(m, start + b, sid, start + d)]
-        else:
-            self.classes = [(m, start + b, sid, start + d) for m, b, sid, d in out]
+        self.classes = [(m, start + b, sid, start + d) for m, b, sid, d in out]
         self._min_due = start + min_due
         return start + dur, refresh_cycles, transfer
 
+    def _interval_outcome(self, cs: _Compiled, merged: dict[tuple, int]) -> tuple:
+        """`_pim_step_outcome`, looked up first among the outcomes computed at other dues of the
+        same (step, class states) whose due interval holds this due (see `_pim_step`)."""
+        dues = {d for _, d in merged}
+        if not self.refresh or len(dues) != 1:
+            return self._pim_step_outcome(cs, merged)[0]
+        (d,) = dues
+        key = (id(cs), tuple(sorted((m, sid) for (sid, _), m in merged.items())))
+        table = self._intervals.get(key)
+        if table is None:
+            table = self._intervals[key] = ([], [])
+        los, entries = table
+        j = bisect_left(los, d) - 1
+        if j >= 0 and d <= entries[j][0]:
+            _, d_ref, ref_out = entries[j]
+            return _shifted(ref_out, d - d_ref)
+        out, lo, hi = self._pim_step_outcome(cs, merged)
+        j = bisect_left(los, lo)
+        los.insert(j, lo)
+        entries.insert(j, (hi, d, out))
+        return out
+
     def _pim_step_outcome(self, cs: _Compiled, merged: dict[tuple, int]) -> tuple:
-        """The step from cycle 0 for classes {(state, due): mask}: (duration, refresh cycles,
-        transfer cycles, REFs over all channels, classes after as (mask, base, state, due))."""
+        """The step from cycle 0 for classes {(state, due): mask}: ((duration, refresh cycles,
+        transfer cycles, REFs over all channels, classes after as (mask, base, state, due), least
+        due after), lo, hi), every class's due in (lo, hi] taking the same path."""
         tm = self.timing
         out = []
         refs_all = 0
+        lo_all, hi_all = -_INF, _INF
         best, best_low = (0, 0, 0), -1
         for (sid, due), cmask in merged.items():
             rest = cmask
@@ -464,7 +531,8 @@ class AnalyticRunner:
                 if not m:
                     continue
                 rest &= ~gmask
-                t_end, sid_end, fin, due_end, refs = self._channel_step(runs, sid, due, 0)
+                t_end, sid_end, fin, due_end, refs, lo, hi = self._channel_step(runs, sid, due, 0)
+                lo_all, hi_all = max(lo_all, lo), min(hi_all, hi)
                 refs_all += refs * bin(m).count("1")
                 low = (m & -m).bit_length() - 1
                 if fin > best[0] or (fin == best[0] and low < best_low):
@@ -473,37 +541,143 @@ class AnalyticRunner:
             if rest:
                 out.append((rest, 0, sid, due))
         end, refs, io = best
-        return (end, refs * tm.rfc_cycles, io * tm.bl_cycles + (tm.tail_cycles if io else 0),
-                refs_all, tuple(out), min(d for *_, d in out))
+        return ((end, refs * tm.rfc_cycles, io * tm.bl_cycles + (tm.tail_cycles if io else 0),
+                 refs_all, tuple(out), min(d for *_, d in out)), lo_all, hi_all)
 
     def _idle(self) -> None:
         """The channels sit idle for the pending ASIC/transfer cycles, issuing REFs as they fall
         due; consecutive idle steps are one span (a REF's cycle does not depend on the split)."""
         start, end = self.now - self._pending_idle, self.now
-        refi = self.timing.refi_cycles
-        lat = self.timing.latency[REF]
         out = []
         for m, base, sid, due in self.classes:
             if due >= end:
                 out.append((m, base, sid, due))
                 continue
-            nxt = [base + v for v in self._rels[sid]]
-            last = start - 1
-            n = 0
-            while True:
-                c = max(nxt[REF], last + 1, due, start)
-                if c >= end:
-                    break
-                for b, d in lat:
-                    if c + d > nxt[b]:
-                        nxt[b] = c + d
-                last = c
-                due += refi
-                n += 1
+            sid, due, n = self._idle_class(base, sid, due, start, end)
             self.refs += n * bin(m).count("1")
-            out.append((m, end, self._state(tuple(v - end if v > end else 0 for v in nxt)), due))
+            out.append((m, end, sid, due))
+        if len(out) > 1:
+            out = _merged(out, end)
         self.classes = out
         self._min_due = min(due for *_, due in out)
+
+    def _idle_class(self, base: int, sid: int, due: int, start: int, end: int) -> tuple:
+        """One class idle over [start, end): (state relative to end, due after, REFs issued).
+
+        REFs issue one by one while they are late (issued after their due cycle); once one
+        issues at its due cycle, and a REF's own spacing is below nREFI, every later REF issues
+        at its due cycle too, so they are counted in closed form and only the last one's bounds
+        matter (max-plus: later REFs raise the same bounds further)."""
+        refi = self.timing.refi_cycles
+        lat = self.timing.latency[REF]
+        nxt = [base + v for v in self._rels[sid]]
+        last = start - 1
+        n = 0
+        while True:
+            c = max(nxt[REF], last + 1, due, start)
+            if c >= end:
+                break
+            if c == due and self.timing.spacing[REF] <= refi:
+                more = (end - 1 - due) // refi
+                c = due + more * refi
+                n += more
+                due += more * refi
+            for b, d in lat:
+                if c + d > nxt[b]:
+                    nxt[b] = c + d
+            last = c
+            due += refi
+            n += 1
+        return self._state(tuple(v - end if v > end else 0 for v in nxt)), due, n
+
+    def run_segments(self, lead: int, items, cycles: list, refresh_cycles: list,
+                     transfer_cycles: list) -> None:
+        """Advance over `lead` idle cycles, then each (position, PIM step, idle cycles after it)
+        of `items`, adding each PIM step's cycles and its critical channel's refresh and bus
+        cycles at `position` of the three lists. The same stream as `run` over the PIM steps
+        with the ASIC/transfer steps between them summed (an idle span may be split anywhere),
+        without per-step objects: the decode's loop (`sim.pim.simulate`).
+
+        A PIM step and the idle span after it are one memoized transition when the channels
+        start as one class: keyed on (step, idle cycles, state, due relative to the start), its
+        outcome holds the classes after the idle span (`_segment`).
+
+        Why one function: it is the per-step loop of a whole decode (about 300 PIM steps per
+        GPT-2 XL token); the memo hit is inlined so that a hit costs no extra Python call."""
+        refresh = self.refresh
+        compiled, fused = self._compiled, self._fused
+        self.now += lead
+        self._pending_idle += lead
+        for pos, step, idle in items:
+            if self._pending_idle:
+                if refresh and self._min_due < self.now:
+                    self._idle()
+                self._pending_idle = 0
+            start = self.now
+            hit = compiled.get(id(step))
+            cs = hit[1] if hit is not None and hit[0] is step else self._compile(step)
+            classes = self.classes
+            if len(classes) == 1:
+                m, base, sid, due = classes[0]
+                if start > base:
+                    sid = self._at(base, sid, start)
+                key = (id(cs), idle, m, sid, due - start if refresh else 0)
+            else:
+                key = self._fused_key(cs, idle, start)
+            if key is not None:
+                hit = fused.get(key)
+                if hit is None or hit[0] is not cs:
+                    hit = fused[key] = (cs, self._segment(cs, idle))
+                dur, rc, tc, refs, out, min_due = hit[1]
+                self.refs += refs
+                if len(out) == 1:
+                    m, b, sid, d = out[0]
+                    self.classes = [(m, start + b, sid, start + d)]
+                else:
+                    self.classes = [(m, start + b, sid, start + d) for m, b, sid, d in out]
+                self._min_due = start + min_due
+                self.now = start + dur + idle
+            else:
+                end, rc, tc = self._pim_step(cs)
+                dur = end - start
+                self.now = end + idle
+                self._pending_idle = idle
+            cycles[pos] += dur
+            refresh_cycles[pos] += rc
+            transfer_cycles[pos] += tc
+        if self._pending_idle:
+            if refresh and self._min_due < self.now:
+                self._idle()
+            self._pending_idle = 0
+
+    def _fused_key(self, cs: _Compiled, idle: int, start: int) -> tuple | None:
+        """The `run_segments` memo key of several classes: their masks and states normalized to
+        `start` when those make one class (then the classes are joined), else None."""
+        refresh, joined = self.refresh, {}
+        for m, base, sid, due in self.classes:
+            k = (self._at(base, sid, start) if start > base else sid, due - start if refresh else 0)
+            joined[k] = joined.get(k, 0) | m
+        if len(joined) != 1:
+            return None
+        ((sid, d), m), = joined.items()
+        self.classes = [(m, start, sid, start + d if refresh else self.classes[0][3])]
+        return (id(cs), idle, m, sid, d)
+
+    def _segment(self, cs: _Compiled, idle: int) -> tuple:
+        """Runs step `cs` from self.now, then `idle` idle cycles; returns (PIM cycles, refresh
+        cycles, transfer cycles, REFs, classes after relative to the start, least due after) and
+        leaves the runner at the start (the caller applies the outcome)."""
+        start, refs0, saved = self.now, self.refs, (self.classes, self._min_due)
+        end, rc, tc = self._pim_step(cs)
+        self.now = end + idle
+        if idle and self.refresh and self._min_due < self.now:
+            self._pending_idle = idle
+            self._idle()
+            self._pending_idle = 0
+        out = (end - start, rc, tc, self.refs - refs0,
+               tuple((m, b - start, sid, d - start) for m, b, sid, d in self.classes), self._min_due - start)
+        self.now, self.refs, (self.classes, self._min_due) = start, refs0, saved
+        return out
 
     def run(self, steps: list, *, detail: bool = True) -> RunResult:
         """Advance over `steps` (PimStep, PimRuns, AsicStep) from the current state; cycles and

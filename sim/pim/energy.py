@@ -13,7 +13,8 @@ TMOD, AF (a LUT lookup), SYNC and EOC are not charged (no cited figure).
 REF commands are not charged (as before this split: PIM-GPT's energy accounting has no refresh).
 
 Traffic: `offchip_bytes` = bytes over the channel buses (bursts and appends); `bytes_bank` = bytes
-the MAC units read from the banks' arrays.
+the MAC units read from the banks' arrays. Both functions take scalars or numpy arrays (one
+entry per Einsum: counts as arrays, `asic_s` and `link_bytes` alike) and compute column-wise.
 """
 from __future__ import annotations
 
@@ -45,5 +46,5 @@ def traffic_bytes(counts: dict[str, int], link_bytes: float, system: PimSystem) 
     bursts = sum(counts.get(name, 0) for name in BUS_COMMANDS)
     mac_ab = counts.get("MAC_AB", 0) + counts.get("EWMUL", 0)
     copies = counts.get("COPY_BKGB", 0) + counts.get("COPY_GBBK", 0)
-    return {"offchip_bytes": float(bursts * BURST_BYTES + link_bytes),
-            "bytes_bank": float((mac_ab * system.banks + copies) * BURST_BYTES)}
+    return {"offchip_bytes": bursts * float(BURST_BYTES) + link_bytes,
+            "bytes_bank": (mac_ab * system.banks + copies) * float(BURST_BYTES)}

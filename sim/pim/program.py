@@ -14,7 +14,11 @@ class DecodeProgram(Protocol):
     """`tokens`: decode tokens simulated; `queries`: query vectors per token step (batch x new
     tokens); `kv_len`: the cascade's cache length; `kv_dependent[i]`: whether Einsum i's work scales
     with the kv length; `token_kv(t)`: the kv length token t attends over; `token_steps(t)`: its
-    steps (`PimRuns`/`PimStep`/`AsicStep`), one per Einsum."""
+    steps (`PimRuns`/`PimStep`/`AsicStep`), one per Einsum; `token_segments(t)`: the same token
+    as (idle cycles before its first PIM step, [(position, PIM step, idle cycles after it)]), each
+    stretch of ASIC/transfer steps summed; `work_totals()`: per step, summed over the tokens, its
+    ASIC cycles, transfer cycles and PIM command counts (REFs aside) -- what does not depend on
+    the timing."""
 
     tokens: int
     queries: int
@@ -26,3 +30,7 @@ class DecodeProgram(Protocol):
     def token_kv(self, token: int) -> int: ...
 
     def token_steps(self, token: int) -> list: ...
+
+    def token_segments(self, token: int) -> tuple[int, list]: ...
+
+    def work_totals(self) -> tuple[list[int], list[int], list[dict[str, int]]]: ...

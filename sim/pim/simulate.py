@@ -15,6 +15,7 @@ token over the T4 roofline and eager baselines on the same cascade (`sim.pim.bas
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sim.contract import Mapping, Result
@@ -24,70 +25,46 @@ from sim.pim.baselines import gpu_speedups
 from sim.pim.energy import energy_parts_j, traffic_bytes
 from sim.pim.program import DecodeProgram
 from sim.pim.spec import PimSystem
-from sim.pim.stream import AsicStep, step_counts
 
 
-class _PerEinsum:
-    """Cycles, shares and command counts per Einsum, summed over the tokens of a run."""
-
-    def __init__(self, n: int) -> None:
-        self.cycles = [0] * n
-        self.refresh = [0] * n
-        self.bus = [0] * n
-        self.asic = [0] * n
-        self.counts: list[dict[str, int]] = [{} for _ in range(n)]
-        self._counts_of: dict[int, tuple] = {}
-
-    def _step_counts(self, step) -> dict[str, int]:
-        hit = self._counts_of.get(id(step))
-        if hit is None or hit[0] is not step:
-            hit = self._counts_of[id(step)] = (step, step_counts(step))
-        return hit[1]
-
-    def add(self, steps: list, timings: list) -> None:
-        for i, (step, t) in enumerate(zip(steps, timings)):
-            self.cycles[i] += t.cycles
-            if isinstance(step, AsicStep):
-                if step.category == "asic":
-                    self.asic[i] += t.cycles
-                continue
-            self.refresh[i] += t.refresh_cycles
-            self.bus[i] += t.transfer_cycles
-            total = self.counts[i]
-            for name, c in self._step_counts(step).items():
-                total[name] = total.get(name, 0) + c
-
-
-def _run(mapping: Mapping, program: DecodeProgram, system: PimSystem) -> _PerEinsum:
+def _run(program: DecodeProgram, n: int, system: PimSystem) -> tuple[list, list, list]:
+    """Per step: cycles (PIM steps timed on the analytic path, ASIC/transfer steps their own
+    cycles), the critical channel's refresh and bus cycles, summed over the program's tokens."""
     runner = AnalyticRunner(system.standard, system.channels)
-    acc = _PerEinsum(len(mapping.einsums))
+    cycles, refresh, bus = [0] * n, [0] * n, [0] * n
     for token in range(program.tokens):
-        steps = ([m.plan for m in mapping.einsums] if program.tokens == 1
-                 else program.token_steps(token))
-        acc.add(steps, runner.run(steps).steps)
-    return acc
+        lead, items = program.token_segments(token)
+        runner.run_segments(lead, items, cycles, refresh, bus)
+    return cycles, refresh, bus
 
 
-def _macs(mapping: Mapping, program: DecodeProgram) -> list[int]:
+def _macs(mapping: Mapping, program: DecodeProgram) -> np.ndarray:
     """MACs per Einsum over the run: attention's scale with each token's kv length."""
     kv = sum(program.token_kv(t) for t in range(program.tokens))
     out = []
     for s, dependent in zip(mapping.cascade.stats, program.kv_dependent):
         out.append(s.macs // program.kv_len * kv if dependent and s.macs else s.macs * program.tokens)
-    return out
+    return np.array(out, dtype=np.int64)
 
 
-def _rows(mapping: Mapping, program: DecodeProgram, acc: _PerEinsum, system: PimSystem) -> pd.DataFrame:
+def _rows(mapping: Mapping, program: DecodeProgram, system: PimSystem) -> pd.DataFrame:
+    """One row per Einsum, energy and traffic computed column-wise from the command counts."""
+    n = len(mapping.einsums)
+    cycles, refresh, bus = _run(program, n, system)
+    asic, transfer, counts = program.work_totals()
+    cycles = np.array(cycles, dtype=np.int64) + np.array(asic, dtype=np.int64) + np.array(transfer, dtype=np.int64)
     tck_s = system.standard.tck_ns * 1e-9
-    rows = []
-    for i, (m, e, macs) in enumerate(zip(mapping.einsums, mapping.cascade.einsums, _macs(mapping, program))):
-        link = (m.offchip_bytes or 0.0) * program.tokens if m.unit == "link" else 0.0
-        row = {"einsum": m.einsum, "unit": m.unit, "group": e.group, "layer": e.layer, "macs": macs,
-               "cycles": acc.cycles[i], "latency_s": acc.cycles[i] * tck_s,
-               "refresh_s": acc.refresh[i] * tck_s, "bus_s": acc.bus[i] * tck_s}
-        row.update(energy_parts_j(acc.counts[i], acc.asic[i] * tck_s, link, system))
-        row.update(traffic_bytes(acc.counts[i], link, system))
-        rows.append(row)
+    link = np.array([(m.offchip_bytes or 0.0) * program.tokens if m.unit == "link" else 0.0
+                     for m in mapping.einsums])
+    names = sorted({k for c in counts for k in c})
+    columns = {k: np.array([c.get(k, 0) for c in counts], dtype=np.int64) for k in names}
+    es = mapping.cascade.einsums
+    rows = {"einsum": [m.einsum for m in mapping.einsums], "unit": [m.unit for m in mapping.einsums],
+            "group": [e.group for e in es], "layer": [e.layer for e in es], "macs": _macs(mapping, program),
+            "cycles": cycles, "latency_s": cycles * tck_s,
+            "refresh_s": np.array(refresh, dtype=np.int64) * tck_s, "bus_s": np.array(bus, dtype=np.int64) * tck_s}
+    rows.update(energy_parts_j(columns, np.array(asic, dtype=np.int64) * tck_s, link, system))
+    rows.update(traffic_bytes(columns, link, system))
     return pd.DataFrame(rows)
 
 
@@ -96,8 +73,7 @@ def simulate(mapping: Mapping, system: PimSystem) -> Result:
     program = mapping.plan
     if not isinstance(program, DecodeProgram):
         raise TypeError(f"pim simulate needs a DecodeProgram as Mapping.plan, got {type(program).__name__}")
-    acc = _run(mapping, program, system)
-    rows = _rows(mapping, program, acc, system)
+    rows = _rows(mapping, program, system)
     per_token_s = float(rows["latency_s"].sum()) / program.tokens
     design = {**pim_area_mm2(system), **gpu_speedups(mapping.cascade, per_token_s)}
     return Result(family="pim", rows=rows, design=design, tokens=program.tokens * program.queries)
