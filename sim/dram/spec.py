@@ -386,10 +386,12 @@ def with_channels(standard: DramStandard, channels: int | None) -> DramStandard:
     channel is a full copy of the file's per-channel organization and timing; the count must be
     a power of two (the address mapping gives the channel log2(channels) bits), 1 to
     `MAX_CHANNELS`."""
-    if channels is None or channels == standard.organization.channels:
+    if channels is None:
         return standard
     if (not isinstance(channels, int) or isinstance(channels, bool) or channels < 1
             or channels > MAX_CHANNELS or channels & (channels - 1)):
         raise SpecError(f"channels {channels!r}: must be a power of two from 1 to {MAX_CHANNELS}")
+    if channels == standard.organization.channels:
+        return standard
     org = replace(standard.organization, channels=channels)
     return replace(standard, organization=org)
