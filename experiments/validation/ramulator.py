@@ -17,9 +17,9 @@ STANDARD = "DDR4-3200"
 ENGINE = "loop"
 TOLERANCE = 0.02
 # Ramulator's RoBaRaCoCh slices the burst index from the LSB: channel, column, rank, bank group,
-# bank, row. In einspace's MSB-first strings with a separate bank-group field that is RoBaBgRaCoCh
-# (einspace's own RoBaRaCoCh keeps the bank group in the bank field's high bits instead).
-MAPPING = "RoBaBgRaCoCh"
+# bank, row -- einspace's `ramulator:RoBaRaCoCh` (docs/dram.md, "Address mapping"; einspace's own
+# unprefixed RoBaRaCoCh keeps the bank group in the bank field's high bits instead).
+MAPPING = "ramulator:RoBaRaCoCh"
 RAMULATOR_ORDER = ("Ch", "Co", "Ra", "Bg", "Ba", "Ro")  # LSB first, as the reference's mapping_note
 NOTE = "docs/validation.md#dram-vs-ramulator-21-ddr4 (not claimed: reported)"
 REQUESTS = 65536
