@@ -9,7 +9,8 @@ those Einsums. With `runs`, PIM steps are `PimRuns` (what the analytic path cons
 `segments(kv)` is the same token as `sim.pim.program.DecodeProgram.token_segments` wants it: the
 idle cycles before the first PIM step, then per PIM step (position, step, idle cycles after it up
 to the next PIM step); the kv-dependent entries are rebuilt from one step per distinct shape
-(`PimPlan.shape_key`), the rest are built once.
+(`PimPlan.shape_key`; such a step keeps the name of the first Einsum of its shape), the rest are
+built once.
 
 `compact` (with `runs`) also sums every stretch of consecutive ASIC/transfer steps into one step
 per category: the PIM channels idle through the whole stretch either way, so total cycles, command
