@@ -14,7 +14,8 @@ Face cache. fp32, fp16 and bf16 (via ml_dtypes) tensors are read and widened to 
 `load_checkpoint(cascade, source)` = both steps.
 
 Layouts by family (the tensor names of the `transformers` modelling code): gpt2/gpt3, opt,
-llama/mistral/qwen2 (LLaMA names; Qwen2 adds q/k/v biases), phi (Phi-1/1.5/2: `dense` output
+llama/mistral/qwen2 (LLaMA names; Qwen2 adds q/k/v biases), mixtral/qwen2_moe (LLaMA names with
+per-expert tensors, see `_experts`), phi (Phi-1/1.5/2: `dense` output
 projection, fc1/fc2, final_layernorm, LM head bias), phi3 (fused qkv_proj and gate_up_proj),
 gemma (LLaMA names; RMSNorm weights stored as w - 1, the norm multiplies by 1 + w), bert.
 Tied embeddings: without `lm_head.weight` the head reads the token embedding.
@@ -246,11 +247,32 @@ def _llama(s, w, x: _Dims):
     for i in range(x.layers):
         p, L = f"layers.{i}.", f"L{i}."
         _linear_qkvo(s, w, p, L, x, ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj"))
-        for ours, theirs in (("G", "gate_proj"), ("U", "up_proj"), ("D", "down_proj")):
-            _linear(s, w, p + "mlp." + theirs, ours, L, mlp_bias)
+        if x.m.is_moe_layer(i):
+            _experts(s, w, p, L, x.m)
+        else:
+            for ours, theirs in (("G", "gate_proj"), ("U", "up_proj"), ("D", "down_proj")):
+                _linear(s, w, p + "mlp." + theirs, ours, L, mlp_bias)
         _norms(s, w, L, (("N1.", p + "input_layernorm."), ("N2.", p + "post_attention_layernorm.")), False, gemma)
     _norms(s, w, "F.", (("N.", "norm."),), False, gemma)
     _lm_head(s, w, x.m)
+
+
+# Expert tensors per family: the sparse block's module and the names of (gate, up, down).
+_EXPERTS = {"mixtral": ("block_sparse_moe.", ("w1", "w3", "w2")),
+            "qwen2_moe": ("mlp.", ("gate_proj", "up_proj", "down_proj"))}
+
+
+def _experts(s, w, p: str, L: str, m: ModelSpec) -> None:
+    """A sparse MLP: router `gate` [X, D] -> WR[D,X]; expert e's gate/up [CE, D] -> WEG/WEU[e] [D,CE],
+    down [D, CE] -> WED[e] [CE,D]; Qwen2-MoE's shared expert -> WSEG/WSEU/WSED and its gate -> WSEGT[D]."""
+    block, names = _EXPERTS[m.family]
+    w[L + "WR"] = s[p + block + "gate.weight"].T
+    for ours, theirs in zip("GUD", names):
+        w[L + "WE" + ours] = np.stack([s[f"{p}{block}experts.{e}.{theirs}.weight"].T for e in range(m.n_experts)])
+    if m.d_shared_expert:
+        for ours, theirs in (("G", "gate_proj"), ("U", "up_proj"), ("D", "down_proj")):
+            _linear(s, w, p + block + "shared_expert." + theirs, "SE" + ours, L, False)
+        w[L + "WSEGT"] = s[p + block + "shared_expert_gate.weight"][0]
 
 
 def _phi(s, w, x: _Dims):
@@ -300,4 +322,5 @@ def _bert(s, w, x: _Dims):
 
 
 LAYOUTS = {"gpt2": _gpt2, "gpt3": _gpt2, "opt": _opt, "llama": _llama, "mistral": _llama, "qwen2": _llama,
+           "mixtral": _llama, "qwen2_moe": _llama,
            "gemma": _llama, "phi": _phi, "phi3": _phi3, "bert": _bert}

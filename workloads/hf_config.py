@@ -6,7 +6,7 @@
 the network. `spec_from_config(cfg, name)` maps the fields of one architecture family
 (`model_type`) to a `ModelSpec`. The field names and their defaults are those of the
 `transformers` configuration classes (GPT2Config, OPTConfig, LlamaConfig, MistralConfig,
-Qwen2Config, PhiConfig, Phi3Config, GemmaConfig, BertConfig); a field whose value the lowering
+Qwen2Config, MixtralConfig, Qwen2MoeConfig, PhiConfig, Phi3Config, GemmaConfig, BertConfig); a field whose value the lowering
 cannot represent raises `SpecError` naming the key, the value and what is allowed.
 """
 from __future__ import annotations
@@ -146,6 +146,52 @@ def _llama(c: _Config) -> dict:
     return out
 
 
+def _experts(c: _Config, experts_key: str, width_key: str) -> dict:
+    """The expert count, k, width and the router's activation (SwiGLU experts only)."""
+    n, k = c.integer(experts_key), c.integer("num_experts_per_tok")
+    if k > n:
+        raise SpecError(f"{c.where}: num_experts_per_tok = {k} is not supported for model_type "
+                        f"{c.model_type!r}; allowed: 1..{experts_key} ({n})")
+    return dict(n_experts=n, experts_per_token=k, d_expert=c.integer(width_key))
+
+
+def _mixtral(c: _Config) -> dict:
+    """Mixtral (MixtralConfig): LLaMA attention, every MLP a sparse block of num_local_experts
+    SwiGLU experts of width intermediate_size; softmax over the num_experts_per_tok top logits."""
+    defaults = {"rope_theta": 1e6, "rms_norm_eps": 1e-5}  # MixtralConfig's defaults
+    c = _Config({**defaults, **{k: v for k, v in c.cfg.items() if v is not None or k not in defaults}}, c.where)
+    out = _llama(c)
+    window = c.get("sliding_window")  # MixtralConfig: None (Mixtral-8x7B's config.json: null)
+    out.update(family="mixtral", sliding_window=None if window is None or window >= out["max_positions"] else int(window),
+               router="topk_softmax", **_experts(c, "num_local_experts", "intermediate_size"))
+    return out
+
+
+def _qwen2_moe(c: _Config) -> dict:
+    """Qwen2-MoE (Qwen2MoeConfig): Qwen2 attention (q/k/v bias), sparse MLPs of num_experts experts
+    of width moe_intermediate_size plus a shared expert (shared_expert_intermediate_size) behind a
+    sigmoid gate; softmax over all experts, then the top num_experts_per_tok (renormalized when
+    norm_topk_prob). Layer i is sparse unless i is in mlp_only_layers or (i+1) % decoder_sparse_step
+    != 0; dense layers use intermediate_size."""
+    c.allow("use_sliding_window", (False,), False)
+    c.allow("qkv_bias", (True, False), True)
+    out = _llama(_Config({**c.cfg, "model_type": "qwen2"}, c.where))
+    step = c.get("decoder_sparse_step", 1)
+    if not isinstance(step, int) or step < 1:
+        raise SpecError(f"{c.where}: decoder_sparse_step = {step!r} is not supported; allowed: a positive integer")
+    dense = c.get("mlp_only_layers", [])
+    if not isinstance(dense, list) or not all(isinstance(i, int) and 0 <= i < out["n_layers"] for i in dense):
+        raise SpecError(f"{c.where}: mlp_only_layers = {dense!r} is not supported; allowed: a list of layer "
+                        f"indices 0..{out['n_layers'] - 1}")
+    sparse = tuple(i for i in range(out["n_layers"]) if i not in dense and (i + 1) % step == 0)
+    out.update(family="qwen2_moe", qkv_bias=bool(c.get("qkv_bias", True)), router="softmax_topk",
+               norm_topk_prob=bool(c.allow("norm_topk_prob", (True, False), False)),
+               d_shared_expert=c.integer("shared_expert_intermediate_size"),
+               moe_layers=None if len(sparse) == out["n_layers"] else sparse,
+               **_experts(c, "num_experts", "moe_intermediate_size"))
+    return out
+
+
 def _phi(c: _Config) -> dict:
     """Phi-1, Phi-1.5, Phi-2: parallel attention/MLP block, partial rotary, LM head with bias."""
     c.allow("qk_layernorm", (False,), False)
@@ -195,7 +241,8 @@ def _bert(c: _Config) -> dict:
 
 
 FAMILIES = {"gpt2": _gpt2, "opt": _opt, "llama": _llama, "mistral": _llama, "qwen2": _llama,
-            "phi": _phi, "phi3": _phi3, "gemma": _gemma, "bert": _bert}
+            "mixtral": _mixtral, "qwen2_moe": _qwen2_moe, "phi": _phi, "phi3": _phi3, "gemma": _gemma,
+            "bert": _bert}
 
 
 def spec_from_config(cfg: dict, name: str, where: str = "config.json") -> ModelSpec:

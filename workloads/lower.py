@@ -25,6 +25,7 @@ from .attention import VARIANTS, add_attention
 from .errors import SpecError
 from .ir import Cascade, CascadeBuilder, offset, scale, unary
 from .models import GATED, ModelSpec, get_model
+from .moe import add_moe
 from .window import kept_past, restrict_to_window
 
 PHASES = ("prefill", "decode")
@@ -117,6 +118,12 @@ class _Lowering:
         b.rank("E", m.d_head)
         b.rank("F", m.d_head)
         b.rank("C", m.d_ff)
+        if m.n_experts:
+            b.rank("X", m.n_experts)
+            b.rank("K", m.experts_per_token)
+            b.rank("CE", m.d_expert)
+            if m.d_shared_expert:
+                b.rank("CS", m.d_shared_expert)
 
     def weight(self, name: str, ranks: str, shape=None, lookup: bool = False) -> str:
         return self.b.tensor(name, ranks, shape=shape, dtype=self.dt.weight, role="weight", lookup=lookup)
@@ -226,15 +233,22 @@ class _Lowering:
 
     def mlp(self, L: str, y: str, i: int) -> str:
         b, m = self.b, self.m
+        if m.is_moe_layer(i):
+            return add_moe(self, L, y, i)
         if m.gated:
-            g = self.linear(f"{L}G", y, "B,P,D", "D,C", "B,P,C", "mlp", i, "C", bias="mlp")
-            u = self.linear(f"{L}U", y, "B,P,D", "D,C", "B,P,C", "mlp", i, "C", bias="mlp")
-            b.einsum(f"{L}HS", f"{L}HS[B,P,C] = {g}[B,P,C]", pre=[unary(GATED[m.activation])], group="mlp", layer=i)
-            b.einsum(f"{L}HM", f"{L}HM[B,P,C] = {L}HS[B,P,C] * {u}[B,P,C]", group="mlp", layer=i)
-            return self.linear(f"{L}D", f"{L}HM", "B,P,C", "C,D", "B,P,D", "mlp", i, "D", bias="mlp")
+            return self.gated_mlp(L, y, i)
         h = self.linear(f"{L}1", y, "B,P,D", "D,C", "B,P,C", "mlp", i, "C", bias="mlp")
         b.einsum(f"{L}HA", f"{L}HA[B,P,C] = {h}[B,P,C]", pre=[unary(m.activation)], group="mlp", layer=i)
         return self.linear(f"{L}2", f"{L}HA", "B,P,C", "C,D", "B,P,D", "mlp", i, "D", bias="mlp")
+
+    def gated_mlp(self, L: str, y: str, i: int, prefix: str = "", rank: str = "C", group: str = "mlp") -> str:
+        """Gate, up, activation, product, down: weights L{i}.W{prefix}G/U [D,rank], W{prefix}D [rank,D]."""
+        b, m, p = self.b, self.m, f"{L}{prefix}"
+        g = self.linear(f"{p}G", y, "B,P,D", f"D,{rank}", f"B,P,{rank}", group, i, rank, bias="mlp")
+        u = self.linear(f"{p}U", y, "B,P,D", f"D,{rank}", f"B,P,{rank}", group, i, rank, bias="mlp")
+        b.einsum(f"{p}HS", f"{p}HS[B,P,{rank}] = {g}[B,P,{rank}]", pre=[unary(GATED[m.activation])], group=group, layer=i)
+        b.einsum(f"{p}HM", f"{p}HM[B,P,{rank}] = {p}HS[B,P,{rank}] * {u}[B,P,{rank}]", group=group, layer=i)
+        return self.linear(f"{p}D", f"{p}HM", f"B,P,{rank}", f"{rank},D", "B,P,D", group, i, "D", bias="mlp")
 
     def embed(self) -> str:
         b, m = self.b, self.m

@@ -52,9 +52,28 @@ class ModelSpec:
     rope_high_freq_factor: float = 4.0
     rope_original_positions: int = 8192
     sliding_window: int | None = None  # Mistral: a query attends to the last `sliding_window` keys
+    # Mixture of Experts (Mixtral, Qwen2-MoE; docs/workloads.md): n_experts gated (SwiGLU) experts
+    # of width d_expert, experts_per_token of them per token; 0 experts = a dense MLP.
+    n_experts: int = 0
+    experts_per_token: int = 0
+    d_expert: int = 0
+    d_shared_expert: int = 0  # Qwen2-MoE: a shared expert behind a sigmoid gate (0: none)
+    # topk_softmax (Mixtral: softmax over the k largest logits) | softmax_topk (Qwen2-MoE: softmax
+    # over all experts, then the k largest probabilities, renormalized when norm_topk_prob)
+    router: str = "topk_softmax"
+    norm_topk_prob: bool = True
+    moe_layers: tuple[int, ...] | None = None  # the sparse layers; None: every layer
     published_params: int | None = None
     params_exact: bool = True  # False: published figure is nominal (rounded)
     source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.moe_layers is not None and not isinstance(self.moe_layers, tuple):
+            object.__setattr__(self, "moe_layers", tuple(self.moe_layers))  # from a JSON list
+
+    def is_moe_layer(self, layer: int) -> bool:
+        """True when block `layer` has a sparse Mixture-of-Experts MLP."""
+        return self.n_experts > 0 and (self.moe_layers is None or layer in self.moe_layers)
 
     @property
     def kv_heads(self) -> int:
@@ -89,7 +108,8 @@ class ModelSpec:
             mlp += (2 * f if self.gated else f) + d
         norms_per_block = 1 if self.parallel_block else 2
         block = attn + mlp + norms_per_block * norm_params
-        total = self.n_layers * block
+        sparse = sum(self.is_moe_layer(i) for i in range(self.n_layers))
+        total = self.n_layers * block + sparse * (self.moe_params() - mlp)
         total += self.vocab_size * d
         if self.position == "learned":
             total += (self.max_positions + self.position_offset) * d
@@ -103,6 +123,20 @@ class ModelSpec:
         if not self.tied_embeddings:
             total += self.vocab_size * d + (self.vocab_size if self.lm_head_bias else 0)
         return total
+
+
+    def active_param_count(self) -> int:
+        """Parameters a token uses: `param_count()` with k of the experts of each sparse layer."""
+        sparse = sum(self.is_moe_layer(i) for i in range(self.n_layers))
+        return self.param_count() - sparse * (self.moe_params() - self.moe_params(active=True))
+
+    def moe_params(self, active: bool = False) -> int:
+        """Parameters of one sparse MLP: router, experts (only the k active ones with `active`),
+        shared expert and its gate."""
+        d = self.d_model
+        experts = self.experts_per_token if active else self.n_experts
+        shared = 3 * d * self.d_shared_expert + d if self.d_shared_expert else 0
+        return d * self.n_experts + experts * 3 * d * self.d_expert + shared
 
 
 # Gated MLPs: activation -> the unary applied to the gate (silu for SwiGLU, GELU for GeGLU).

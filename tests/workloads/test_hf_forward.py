@@ -6,7 +6,8 @@ The reference is written from the architectures' published definitions (the pape
 `transformers` modelling code's equations): LayerNorm / RMSNorm, pre- or post-norm, parallel
 attention+MLP (Phi), learned positions with OPT's offset 2, RoPE in the rotate_half convention on
 the first rotary_dim dims with Llama 3.1's frequency scaling, GQA, causal and sliding-window
-masks (a query sees keys q - k < W), GELU/ReLU MLPs and SwiGLU/GeGLU gated MLPs, Gemma's sqrt(d)
+masks (a query sees keys q - k < W), GELU/ReLU MLPs and SwiGLU/GeGLU gated MLPs, sparse
+Mixture-of-Experts MLPs (Mixtral, Qwen2-MoE with its shared expert), Gemma's sqrt(d)
 embedding scale, tied or separate LM head with optional bias. Weights come from the cascade's
 seeded random inputs, by name; COS/SIN are not read from them.
 """
@@ -86,7 +87,35 @@ def attention(x, w, L, m):
     return y + w[L + "bO"] if L + "bO" in w else y
 
 
+def softmax(x):
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def moe(x, w, L, m):
+    """A sparse MLP as the transformers code states it: softmax over all router logits, the top
+    k probabilities (renormalized for Mixtral and when norm_topk_prob), each expert run densely
+    over all tokens and weighted by its routing weight (0 where not selected); Qwen2-MoE adds a
+    shared expert scaled by sigmoid(x . w)."""
+    probs = softmax(x @ w[L + "WR"])
+    chosen = np.argsort(-probs, axis=-1, kind="stable")[..., : m.experts_per_token]
+    top = np.take_along_axis(probs, chosen, -1)
+    if m.family == "mixtral" or m.norm_topk_prob:
+        top = top / top.sum(-1, keepdims=True)
+    out = np.zeros_like(x)
+    silu = ACT["silu"]
+    for e in range(m.n_experts):
+        h = (silu(x @ w[L + "WEG"][e]) * (x @ w[L + "WEU"][e])) @ w[L + "WED"][e]
+        out += (top * (chosen == e)).sum(-1)[..., None] * h
+    if m.d_shared_expert:
+        shared = (silu(x @ w[L + "WSEG"]) * (x @ w[L + "WSEU"])) @ w[L + "WSED"]
+        out += shared / (1 + np.exp(-(x @ w[L + "WSEGT"])))[..., None]
+    return out
+
+
 def mlp(x, w, L, m):
+    if m.is_moe_layer(int(L[1:-1])):
+        return moe(x, w, L, m)
     if m.activation in GATE:
         return proj(ACT[GATE[m.activation]](proj(x, w, "G", L)) * proj(x, w, "U", L), w, "D", L)
     return proj(ACT[m.activation](proj(x, w, "1", L)), w, "2", L)

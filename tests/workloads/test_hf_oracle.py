@@ -21,7 +21,9 @@ ATOL = 1e-9
 # attention takes the softmax in float32. A wrong table or layout differs by O(0.1).
 ROPE_ATOL = 2e-6
 TOLERANCE = {"opt": 2e-6, "llama": ROPE_ATOL, "llama-bias-tied": ROPE_ATOL, "mistral": ROPE_ATOL,
-             "qwen2": ROPE_ATOL, "phi": ROPE_ATOL, "phi3": ROPE_ATOL, "gemma": ROPE_ATOL}
+             "qwen2": ROPE_ATOL, "phi": ROPE_ATOL, "phi3": ROPE_ATOL, "gemma": ROPE_ATOL,
+             # and the MoE routers take the softmax of the router logits in float32
+             "mixtral": ROPE_ATOL, "qwen2_moe": ROPE_ATOL}
 
 
 def build(arch: str, folder, dtype=None, seed: int = 0):
@@ -30,7 +32,9 @@ def build(arch: str, folder, dtype=None, seed: int = 0):
     config = transformers.AutoConfig.for_model(**cfg)
     cls = transformers.AutoModel if cfg["model_type"] == "bert" else transformers.AutoModelForCausalLM
     torch.manual_seed(seed)
-    model = cls.from_config(config, attn_implementation="eager", dtype=torch.float64)
+    # MoE models: the per-expert loop ("eager"); the grouped GEMM kernel takes no float64
+    moe = {"experts_implementation": "eager"} if "num_experts_per_tok" in cfg else {}
+    model = cls.from_config(config, attn_implementation="eager", dtype=torch.float64, **moe)
     with torch.no_grad():
         for name, p in model.named_parameters():
             # norm gains near 1 (Gemma stores gain - 1, so near 0), everything else N(0, 0.1^2)

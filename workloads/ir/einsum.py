@@ -10,6 +10,11 @@ Two special kinds cover data movement that is not arithmetic: `gather` (an embed
 `out[b,p,d] = table[idx[b,p], d]`) and `append` (the KV cache written in place:
 `out = cache_in` with `new` placed at position `at` along one rank).
 
+Mixture-of-Experts routing uses the selection reductions `topk` / `argtopk` (ops.SELECT_OPS):
+    "TV[B,P,K] = R[B,P,X]" with reduce_op="topk"   (the K largest router logits over X)
+    "TI[B,P,K] = R[B,P,X]" with reduce_op="argtopk" (their expert indices, read by a `gather`)
+K is the selection rank: the one output rank that no input names.
+
 The textual form used by the lowering is FuseMax's notation with explicit rank names:
     "QK[B,H,M,P] = Q[B,P,H,E] * K[B,M,H,E]"       (map mul, reduce sum over E)
     "RM[M1+1,P] = max(RM[M1,P], LM[M1,P])"        (iterative rank M1)
@@ -22,7 +27,7 @@ from dataclasses import dataclass, field
 
 from ..errors import SpecError
 from .index import Affine
-from .ops import MAP_OPS, REDUCE_OPS, Unary
+from .ops import MAP_OPS, REDUCE_OPS, SELECT_OPS, Unary
 
 KINDS = ("einsum", "gather", "append")
 
@@ -119,13 +124,30 @@ class Einsum:
             raise SpecError(f"{where}: map operator {self.map_op!r}; allowed: {', '.join(MAP_OPS)}")
         if n == 1 and self.map_op is not None:
             raise SpecError(f"{where}: map operator {self.map_op!r} given for a single input")
+        if self.reduce_op in SELECT_OPS:
+            self._check_select(where)
+            return
         if self.reduced_ranks and self.reduce_op not in REDUCE_OPS:
             raise SpecError(
                 f"Einsum {self.name}: rank {self.reduced_ranks[0]} is absent from the output, so a "
-                f"reduce operator is needed; allowed: {', '.join(REDUCE_OPS)}"
+                f"reduce operator is needed; allowed: {', '.join((*REDUCE_OPS, *SELECT_OPS))}"
             )
         if not self.reduced_ranks and self.reduce_op is not None:
             raise SpecError(f"{where}: reduce operator {self.reduce_op!r} but no rank is reduced")
+
+    @property
+    def selection_rank(self) -> str | None:
+        """The output rank of a `topk`/`argtopk` that no input names (None for other Einsums)."""
+        if self.reduce_op not in SELECT_OPS:
+            return None
+        named = {r for acc in self.inputs for r in acc.ranks}
+        free = [r for r in self.output.ranks if r not in named]
+        return free[0] if len(free) == 1 else None
+
+    def _check_select(self, where: str) -> None:
+        if len(self.inputs) != 1 or self.pre or len(self.reduced_ranks) != 1 or self.selection_rank is None:
+            raise SpecError(f"{where}: {self.reduce_op} takes one input, reduces one rank and writes one "
+                            f"selection rank that the input does not name")
 
     def __str__(self) -> str:
         if self.kind == "gather":

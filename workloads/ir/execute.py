@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .einsum import Access, Einsum
-from .ops import MAP_OPS, REDUCE_OPS
+from .ops import MAP_OPS, REDUCE_OPS, SELECT_OPS, select
 from .tensor import TensorSpec
 
 Ranges = dict[str, tuple[int, int]]
@@ -57,7 +57,10 @@ def compute(einsum: Einsum, specs: dict[str, TensorSpec], values: dict[str, np.n
             value = u.apply(value, axes, ranges)
         value = np.broadcast_to(value, [ranges[r][1] - ranges[r][0] for r in axes])
         reduced = einsum.reduced_ranks
-        if reduced:
+        if einsum.reduce_op in SELECT_OPS:
+            slot = einsum.selection_rank
+            value = select(einsum.reduce_op, value, axes.index(reduced[0]), axes.index(slot), ranges[slot][0])
+        elif reduced:
             value = REDUCE_OPS[einsum.reduce_op](value, axis=tuple(axes.index(r) for r in reduced))
     for u in einsum.post:
         value = u.apply(value, out_axes, ranges)

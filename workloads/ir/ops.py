@@ -28,8 +28,14 @@ REDUCE_OPS = {
     "min": np.min,
 }
 
+# Selections (Mixture-of-Experts routing): reduce a rank X into the output's selection rank K,
+# the one output rank no input names. Element k of `topk` is the (k+1)-th largest value over X,
+# of `argtopk` its index along X (ties: the lower index first). Counted as K passes of a
+# max-reduction over X, i.e. K*(X-1) comparisons per output row (op `max`).
+SELECT_OPS = ("topk", "argtopk")
+
 # Operation name used in op counts for each reduction (a sum-reduction is a chain of adds).
-REDUCE_COUNT_NAME = {"sum": "add", "max": "max", "min": "min"}
+REDUCE_COUNT_NAME = {"sum": "add", "max": "max", "min": "min", "topk": "max", "argtopk": "max"}
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
@@ -46,6 +52,19 @@ def _gelu_erf(x: np.ndarray) -> np.ndarray:
 
 def _silu(x: np.ndarray) -> np.ndarray:
     return x / (1.0 + np.exp(-x))
+
+
+def select(op: str, value: np.ndarray, along: int, slot: int, first: int) -> np.ndarray:
+    """`topk`/`argtopk` of `value` (broadcast over the selection axis `slot`) along axis `along`:
+    position k of axis `slot` (k counted from `first`) takes the (k+1)-th largest along `along`,
+    or its index; the axis `along` is removed."""
+    order = np.argsort(-value, axis=along, kind="stable")
+    shape = [1] * value.ndim
+    shape[slot] = value.shape[slot]
+    rank = np.arange(first, first + value.shape[slot]).reshape(shape)
+    picked = np.take_along_axis(order, np.broadcast_to(rank, order.shape[:along] + (1,) + order.shape[along + 1:]), axis=along)
+    out = picked if op == "argtopk" else np.take_along_axis(value, picked, axis=along)
+    return np.squeeze(out, axis=along).astype(np.float64)
 
 
 UNARY_FUNCS = {
