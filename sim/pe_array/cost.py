@@ -168,8 +168,23 @@ def folds(problem: Problem, nest: Nest) -> int:
     """Folds of a systolic array: how often its most stationary operand is replaced, i.e. the
     fewest temporal refills of any tensor's per-PE tile (SCALE-Sim's folds; the loops after the
     stationary operand's innermost relevant loop stream T elements through the fold)."""
+    return min(fold_counts(problem, nest).values())
+
+
+def fold_counts(problem: Problem, nest: Nest) -> dict[str, int]:
+    """Per tensor role, the temporal refills of its per-PE tile over the whole nest."""
     loops = [lp for level in nest.temporal for lp in level]
-    return min(temporal_fills(loops, t.ranks) for t in problem.tensors)
+    return {t.role: temporal_fills(loops, t.ranks) for t in problem.tensors}
+
+
+def systolic_overhead(problem: Problem, nest: Nest) -> float:
+    """Fill and drain over all folds (`sim.pe_array.systolic`); output-stationary when the output
+    is strictly the most stationary tensor."""
+    used = {d: math.prod(fac for dd, _, fac in nest.spatial if dd == d) for d in ("rows", "cols")}
+    counts = fold_counts(problem, nest)
+    n = min(counts.values())
+    os_ = sum(c == n for c in counts.values()) == 1 and counts["output"] == n
+    return n * fold_overhead_cycles(used["rows"], used["cols"], os_)
 
 
 def finish(problem: Problem, nest: Nest, spec: PEArraySpec, access: list[float], fills) -> NestCost:
@@ -183,10 +198,7 @@ def finish(problem: Problem, nest: Nest, spec: PEArraySpec, access: list[float],
     compute = steps_out * steps_in * spec.cycles_per_step
     bw = {spec.levels[i].name: access[i] / spec.levels[i].bytes_per_cycle
           for i in range(nl - 1) if math.isfinite(spec.levels[i].bytes_per_cycle)}
-    fill_drain = 0.0
-    if spec.systolic:
-        used = {d: math.prod(fac for dd, _, fac in nest.spatial if dd == d) for d in ("rows", "cols")}
-        fill_drain = folds(problem, nest) * fold_overhead_cycles(used["rows"], used["cols"])
+    fill_drain = systolic_overhead(problem, nest) if spec.systolic else 0.0
     cycles = max([compute, *bw.values()]) + fill_drain
     energy = {lvl.name: access[i] * lvl.energy_pj_per_byte for i, lvl in enumerate(spec.levels)}
     return NestCost(valid=True, cycles=cycles, compute_cycles=compute, fill_drain_cycles=fill_drain,
