@@ -69,6 +69,10 @@ def check(workload: dict, params: dict) -> None:
     model = get_model(workload["model"])
     if model.kind != "decoder":
         raise SpecError(f"model: {model.name!r} is an {model.kind} model; the pim family decodes (allowed: decoder models)")
+    if model.n_experts:
+        raise SpecError(f"model: {model.name!r} has Mixture-of-Experts MLPs ({model.n_experts} experts, top "
+                        f"{model.experts_per_token}); PIM-GPT maps fixed weight GEMVs to banks, with no expert "
+                        f"routing (allowed: dense decoder models)")
     attention = workload.get("attention", "3pass")
     if attention != "3pass":
         raise SpecError(f"attention: {attention!r}; PIM-GPT computes scores over the KV cache, then "
