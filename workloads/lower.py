@@ -4,7 +4,8 @@
 embeddings (token, learned position, segment), norms (LayerNorm, RMSNorm; pre or post),
 Q/K/V projections with grouped-query heads, RoPE (full or partial), causal attention as a
 3-, 2- or 1-pass cascade, the KV cache (a decode step reads the cache and appends to it),
-output projection, MLP (GELU, ReLU or SwiGLU), residuals, final norm and LM head.
+output projection, MLP (GELU, ReLU or SwiGLU; sparse Mixture-of-Experts MLPs in `workloads.moe`),
+residuals, final norm and LM head.
 
 Phases: "prefill" runs `seq_len` query tokens after `kv_len` cached ones (default 0);
 "decode" runs `new_tokens` (default 1) after `kv_len` cached ones, where `kv_len` defaults to
