@@ -10,6 +10,10 @@ to the host) and simulated by `sim.bitserial.simulate`:
   refetch, fill/stall/drain, on the paper's DRAM bus or (`dram:` a standard) the command-level
   DRAM model.
 
+Mapping `search` (instead of `output-stationary`) searches each GEMM's loop nest on the array
+(`mappers.mapspace`, term cycles per step from the datatype) and costs it with `sim.pe_array`
+(`sim.pe_array.bitserial`; the DRAM bus's bandwidth only).
+
 GEMMs run one after another. Vector Einsums (norms, softmax, activations, residuals) are **not
 modeled**: their rows carry `modeled=False` and zero cost, and the metrics
 `vector_einsums_not_modeled` / `vector_ops_not_modeled` count them.
@@ -32,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import mappers.bitserial
 import sim.bitserial
+import sim.pe_array.bitserial
 from sim.bitserial import MODES, kinds, presets
 from sim.bitserial.area import NODE_NM
 from sim.bitserial.spec import AcceleratorSpec
@@ -98,6 +103,13 @@ def check(workload: dict, params: dict) -> None:
                         "bytes / bandwidth accounting")
 
 
+def simulate(mapping, accel: AcceleratorSpec):
+    """`sim.bitserial.simulate`, or for mapping `search` the nests costed by `sim.pe_array.bitserial`."""
+    if mapping.strategy == "search":
+        return sim.pe_array.bitserial.simulate(mapping, accel)
+    return sim.bitserial.simulate(mapping, accel)
+
+
 METRICS = ("latency_s", "energy_j", "area_mm2", "edp_js", "power_w", "throughput_tokens_per_s",
            "throughput_per_area", "utilization", "offchip_bytes", "energy_compute_j", "energy_sram_j",
            "energy_dram_j", "weight_bits", "vector_einsums_not_modeled", "vector_ops_not_modeled")
@@ -108,7 +120,7 @@ FAMILY = Family(
     metrics=METRICS,
     arch=arch,
     map=mappers.bitserial.map,
-    simulate=sim.bitserial.simulate,
+    simulate=simulate,
     mappings=mappers.bitserial.STRATEGIES,
     check=check,
     description="BitMoD-style PE array (sim.bitserial): matrix Einsums only, output-stationary tiling",

@@ -9,18 +9,35 @@ are the Einsum's `offchip_bytes`. In `paper` mode the plan is the shape alone (t
 accounting applies its own refetch rule). Vector Einsums (norms, softmax, activations, residuals)
 go to unit `host` with no plan: this accelerator model does not cost them. GEMMs of equal shape
 share one plan.
+
+Strategy `search`: every matrix Einsum's loop nest is searched (`mappers.mapspace.search`,
+latency) on the bit-serial array as the nest model sees it (`sim.pe_array.spec.from_bitserial`:
+term cycles per step from the datatype, lanes over the reduction); its plan is a
+`sim.pe_array.nest.NestPlan`, costed by `sim.pe_array.bitserial.simulate` in either mode.
 """
 from __future__ import annotations
 
 from mappers.bitserial.gemm import extract_gemms
 from mappers.bitserial.schedule import gemm_plan
+from mappers.mapspace import search
+from sim.pe_array.nest import NestPlan, gemm
+from sim.pe_array.spec import from_bitserial
 from sim.bitserial import MODES, UNIT
 from sim.bitserial.spec import AcceleratorSpec
 from sim.contract import EinsumMapping, Mapping
 from workloads.errors import SpecError
 
-STRATEGIES = ("output-stationary",)
+STRATEGIES = ("output-stationary", "search")
 HOST = "host"
+
+
+def search_plan(g, accel: AcceleratorSpec) -> NestPlan:
+    """The searched nest of GEMM `g` on `accel`'s PE array (strategy `search`)."""
+    att = g.is_attention
+    act, static = accel.act_bits / 8, accel.static_bits(att) / 8
+    problem = gemm(g.batch, g.m_tokens, g.k_reduce, g.n_out, act, static, act)
+    found = search(problem, from_bitserial(accel, att))
+    return NestPlan(problem, found.nest, "latency", found.evaluated, att)
 
 
 def map(cascade, accel: AcceleratorSpec, strategy: str = "output-stationary", mode: str = "paper") -> Mapping:  # noqa: A001
@@ -34,10 +51,10 @@ def map(cascade, accel: AcceleratorSpec, strategy: str = "output-stationary", mo
     for g in extract_gemms(cascade):
         key = g.key
         if key not in plans:
-            plans[key] = gemm_plan(g, accel, mode)
+            plans[key] = search_plan(g, accel) if strategy == "search" else gemm_plan(g, accel, mode)
         plan = plans[key]
-        traffic = None if plan.schedule is None else float(plan.schedule["load_bytes"].sum()
-                                                           + plan.schedule["store_bytes"].sum())
+        traffic = None if getattr(plan, "schedule", None) is None else float(plan.schedule["load_bytes"].sum()
+                                                                            + plan.schedule["store_bytes"].sum())
         entries[g.name] = EinsumMapping(einsum=g.name, unit=UNIT, plan=plan, offchip_bytes=traffic)
     einsums = tuple(entries.get(e.name) or EinsumMapping(einsum=e.name, unit=HOST) for e in cascade.einsums)
     return Mapping(family="bitserial", strategy=strategy, cascade=cascade, einsums=einsums, mode=mode)

@@ -108,9 +108,12 @@ class Nest:
 @dataclass(frozen=True)
 class NestPlan:
     """The plan of one Einsum mapped as a loop nest: what `mappers.mapspace` hands the simulator
-    (`sim.pe_array.simulate`), which costs it again with `sim.pe_array.cost.evaluate`."""
+    (`sim.pe_array.simulate`, `sim.pe_array.bitserial`), which costs it again with
+    `sim.pe_array.cost.evaluate`; `attention`: the static operand is the K/V cache (the bit-serial
+    array's datatype and term cycles differ)."""
 
     problem: Problem
     nest: Nest
     objective: str = "latency"
     evaluated: int = 0
+    attention: bool = False
