@@ -38,16 +38,20 @@ def add_attention(
     block: int = 64,
     group: str = "attention",
     layer: int | None = None,
+    scores: list[Unary] | None = None,
 ) -> str:
-    """Append the attention cascade to `b`; return the name of its output tensor AV."""
+    """Append the attention cascade to `b`; return the name of its output tensor AV.
+
+    `scores`: the pointwise operators applied to the raw scores Q.K before any mask; by default
+    the scale 1/sqrt(E) (Gemma-2: its own scale, then the soft-cap scale, tanh, scale)."""
     if variant not in VARIANTS:
         raise SpecError(f"unknown attention variant {variant!r}; allowed: {', '.join(VARIANTS)}")
     n_q, n_kv = b.rank_sizes["P"], b.rank_sizes["M"]
     needs_causal = causal and n_q + q_offset - 1 > q_offset and n_kv > 1 + q_offset
     tags = {"group": group, "layer": layer}
-    sm = scale(1.0 / math.sqrt(b.rank_sizes["E"]))
+    sm = list(scores) if scores is not None else [scale(1.0 / math.sqrt(b.rank_sizes["E"]))]
     if variant == "3pass":
-        post = [sm] + ([mask("M", f"P+{q_offset}")] if needs_causal else [])
+        post = sm + ([mask("M", f"P+{q_offset}")] if needs_causal else [])
         return add_three_pass(b, prefix, q, k, v, post, tags)
     if block < 1:
         raise SpecError(f"attention block size {block}; must be >= 1")
@@ -72,7 +76,7 @@ def add_three_pass(b: CascadeBuilder, prefix: str, q: str, k: str, v: str, post:
 
 
 def add_blocked_scores(b: CascadeBuilder, prefix: str, q: str, k: str, v: str, block: int,
-                       sm: Unary, needs_causal: bool, q_offset: int, fill_value: float,
+                       sm: list[Unary], needs_causal: bool, q_offset: int, fill_value: float,
                        tags: dict) -> int:
     """Partition M into M1 blocks of M0 keys (K and V padded with 0), the masked scaled scores
     QK and each block's local max LM; return M1."""
@@ -82,7 +86,7 @@ def add_blocked_scores(b: CascadeBuilder, prefix: str, q: str, k: str, v: str, b
     b.rank("M0", m0)
     b.rank("M1", m1)
     key = f"M1*{m0}+M0"
-    post = [sm]
+    post = list(sm)
     if needs_causal:
         post.append(mask(key, f"P+{q_offset}", fill_value))
     if m1 * m0 != n_kv:

@@ -17,7 +17,9 @@ Layouts by family (the tensor names of the `transformers` modelling code): gpt2/
 llama/mistral/qwen2 (LLaMA names; Qwen2 adds q/k/v biases), mixtral/qwen2_moe (LLaMA names with
 per-expert tensors, see `_experts`), phi (Phi-1/1.5/2: `dense` output
 projection, fc1/fc2, final_layernorm, LM head bias), phi3 (fused qkv_proj and gate_up_proj),
-gemma (LLaMA names; RMSNorm weights stored as w - 1, the norm multiplies by 1 + w), bert.
+gemma (LLaMA names; RMSNorm weights stored as w - 1, the norm multiplies by 1 + w), gemma2 (as
+gemma, with pre_feedforward_layernorm -> N2 and the post-attention / post-feedforward norms -> NA / NF),
+bert.
 Tied embeddings: without `lm_head.weight` the head reads the token embedding.
 """
 from __future__ import annotations
@@ -241,7 +243,11 @@ def _opt(s, w, x: _Dims):
 
 def _llama(s, w, x: _Dims):
     """LLaMA, Mistral, Qwen2 and Gemma (whose RMSNorm scales by 1 + weight)."""
-    gemma = x.m.family == "gemma"
+    gemma = x.m.family in ("gemma", "gemma2")
+    # Gemma-2: input / post-attention / pre-feedforward / post-feedforward norms
+    names = (("N1.", "input_layernorm."), ("NA.", "post_attention_layernorm."), ("N2.", "pre_feedforward_layernorm."),
+             ("NF.", "post_feedforward_layernorm.")) if x.m.sandwich_norms else \
+        (("N1.", "input_layernorm."), ("N2.", "post_attention_layernorm."))
     w["WTE"] = s["embed_tokens.weight"]
     mlp_bias = x.m.has_bias("mlp")
     for i in range(x.layers):
@@ -252,7 +258,7 @@ def _llama(s, w, x: _Dims):
         else:
             for ours, theirs in (("G", "gate_proj"), ("U", "up_proj"), ("D", "down_proj")):
                 _linear(s, w, p + "mlp." + theirs, ours, L, mlp_bias)
-        _norms(s, w, L, (("N1.", p + "input_layernorm."), ("N2.", p + "post_attention_layernorm.")), False, gemma)
+        _norms(s, w, L, tuple((ours, p + theirs) for ours, theirs in names), False, gemma)
     _norms(s, w, "F.", (("N.", "norm."),), False, gemma)
     _lm_head(s, w, x.m)
 
@@ -323,4 +329,4 @@ def _bert(s, w, x: _Dims):
 
 LAYOUTS = {"gpt2": _gpt2, "gpt3": _gpt2, "opt": _opt, "llama": _llama, "mistral": _llama, "qwen2": _llama,
            "mixtral": _llama, "qwen2_moe": _llama,
-           "gemma": _llama, "phi": _phi, "phi3": _phi3, "bert": _bert}
+           "gemma": _llama, "gemma2": _llama, "phi": _phi, "phi3": _phi3, "bert": _bert}

@@ -6,7 +6,7 @@
 the network. `spec_from_config(cfg, name)` maps the fields of one architecture family
 (`model_type`) to a `ModelSpec`. The field names and their defaults are those of the
 `transformers` configuration classes (GPT2Config, OPTConfig, LlamaConfig, MistralConfig,
-Qwen2Config, MixtralConfig, Qwen2MoeConfig, PhiConfig, Phi3Config, GemmaConfig, BertConfig); a field whose value the lowering
+Qwen2Config, MixtralConfig, Qwen2MoeConfig, PhiConfig, Phi3Config, GemmaConfig, Gemma2Config, BertConfig); a field whose value the lowering
 cannot represent raises `SpecError` naming the key, the value and what is allowed.
 """
 from __future__ import annotations
@@ -231,6 +231,55 @@ def _gemma(c: _Config) -> dict:
     return out
 
 
+_LAYER_TYPES = ("sliding_attention", "full_attention")
+
+
+def _softcap(c: _Config, key: str, default: float) -> float | None:
+    value = c.cfg.get(key, default)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+        raise SpecError(f"{c.where}: {key} = {value!r} is not supported for model_type {c.model_type!r}; "
+                        f"allowed: a positive number, or null")
+    return None if value is None else float(value)
+
+
+def _window_layers(c: _Config, n_layers: int) -> tuple[int, ...]:
+    """The sliding (local) layers: `layer_types`, else Gemma2Config's default, the even layers
+    (layer i slides when (i + 1) % 2 != 0)."""
+    types = c.cfg.get("layer_types")
+    if types is None:
+        return tuple(i for i in range(n_layers) if (i + 1) % 2)
+    if not isinstance(types, list) or len(types) != n_layers or any(t not in _LAYER_TYPES for t in types):
+        raise SpecError(f"{c.where}: layer_types = {types!r} is not supported for model_type {c.model_type!r}; "
+                        f"allowed: a list of num_hidden_layers ({n_layers}) of 'sliding_attention', 'full_attention'")
+    return tuple(i for i, t in enumerate(types) if t == "sliding_attention")
+
+
+def _gemma2(c: _Config) -> dict:
+    """Gemma 2 (Gemma2Config): Gemma 1 plus post-attention and post-feedforward RMSNorms
+    (sandwich norms), scores scaled by query_pre_attn_scalar^-1/2, tanh soft-capping of scores
+    (attn_logit_softcapping) and logits (final_logit_softcapping), and sliding-window (local)
+    layers alternating with global ones (`layer_types`; by default the even layers slide)."""
+    defaults = {"head_dim": 256, "query_pre_attn_scalar": 256, "sliding_window": 4096}  # Gemma2Config's
+    c = _Config({**defaults, **{k: v for k, v in c.cfg.items() if v is not None or k not in defaults}}, c.where)
+    c.allow("use_bidirectional_attention", (None, False), None)
+    out = _gemma(c)
+    scalar = c.need("query_pre_attn_scalar")
+    if isinstance(scalar, bool) or not isinstance(scalar, (int, float)) or scalar <= 0:
+        raise SpecError(f"{c.where}: query_pre_attn_scalar = {scalar!r} is not supported for model_type "
+                        f"{c.model_type!r}; allowed: a positive number")
+    window = c.cfg.get("sliding_window")
+    if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
+        raise SpecError(f"{c.where}: sliding_window = {window!r} is not supported for model_type "
+                        f"{c.model_type!r}; allowed: a positive integer, or null")
+    local = _window_layers(c, out["n_layers"]) if window is not None else ()
+    out.update(family="gemma2", score_scale=float(scalar) ** -0.5, sandwich_norms=True,
+               attn_softcap=_softcap(c, "attn_logit_softcapping", 50.0),
+               final_softcap=_softcap(c, "final_logit_softcapping", 30.0),
+               sliding_window=int(window) if local else None,
+               window_layers=None if len(local) == out["n_layers"] else local)
+    return out
+
+
 def _bert(c: _Config) -> dict:
     c.allow("position_embedding_type", ("absolute",), "absolute")
     out = _common(c)
@@ -242,7 +291,7 @@ def _bert(c: _Config) -> dict:
 
 FAMILIES = {"gpt2": _gpt2, "opt": _opt, "llama": _llama, "mistral": _llama, "qwen2": _llama,
             "mixtral": _mixtral, "qwen2_moe": _qwen2_moe, "phi": _phi, "phi3": _phi3, "gemma": _gemma,
-            "bert": _bert}
+            "gemma2": _gemma2, "bert": _bert}
 
 
 def spec_from_config(cfg: dict, name: str, where: str = "config.json") -> ModelSpec:

@@ -99,7 +99,8 @@ class _Lowering:
     def __init__(self, m: ModelSpec, phase, batch, queries, past, attention, dt: Dtypes, n_layers, block, lm_head):
         self.m, self.phase, self.past, self.attention = m, phase, past, attention
         # Cached positions a step reads: all of them, or the last window-1 under a sliding window.
-        self.kept = kept_past(m.sliding_window, past)
+        # (Gemma-2's global layers read all of them, so its local layers read all too, and mask.)
+        self.kept = kept_past(m.sliding_window if m.window_layers is None else None, past)
         self.dt, self.n_layers, self.block, self.lm_head = dt, n_layers, block, lm_head
         self.b = CascadeBuilder(f"{m.name}-{phase}", dtype=dt.activation)
         self.meta = dict(model=m.name, phase=phase, batch=batch, queries=queries, kv_len=past,
@@ -216,21 +217,34 @@ class _Lowering:
         v = self.kv_cache(f"{L}V", v, "F", i)
         first = len(b.einsums)
         av = add_attention(b, L, variant=self.attention, q=q, k=k, v=v, causal=m.causal,
-                           q_offset=self.kept, block=self.block, layer=i)
-        if m.sliding_window is not None:
+                           q_offset=self.kept, block=self.block, layer=i, scores=self.score_ops())
+        if m.is_window_layer(i):
             restrict_to_window(b, first, m.sliding_window, self.kept)
         o = self.linear(f"{L}O", av, "B,P,G,J,F", "G,J,F,D", "B,P,D", "proj", i, "D", bias="out")
+        if m.sandwich_norms:
+            o = self.norm(f"{L}NA.", o, i)
         mlp_in = y if m.parallel_block else None
         if not m.parallel_block:
             b.einsum(f"{L}X1", f"{L}X1[B,P,D] = {x}[B,P,D] + {o}[B,P,D]", group="residual", layer=i)
             x1 = self.norm(f"{L}N1.", f"{L}X1", i) if m.norm_position == "post" else f"{L}X1"
             mlp_in = self.norm(f"{L}N2.", x1, i) if m.norm_position == "pre" else x1
         h = self.mlp(L, mlp_in, i)
+        if m.sandwich_norms:
+            h = self.norm(f"{L}NF.", h, i)
         if m.parallel_block:
             b.einsum(f"{L}X1", f"{L}X1[B,P,D] = {x}[B,P,D] + {o}[B,P,D]", group="residual", layer=i)
             x1 = f"{L}X1"
         b.einsum(f"{L}X2", f"{L}X2[B,P,D] = {x1}[B,P,D] + {h}[B,P,D]", group="residual", layer=i)
         return self.norm(f"{L}N2.", f"{L}X2", i) if m.norm_position == "post" else f"{L}X2"
+
+    def score_ops(self) -> list | None:
+        """The operators on raw attention scores: None (the default 1/sqrt(E)), or Gemma-2's
+        scale 1/sqrt(query_pre_attn_scalar) followed by the soft-cap scale, tanh, scale."""
+        m = self.m
+        if m.score_scale is None and m.attn_softcap is None:
+            return None
+        ops = [scale(m.d_head ** -0.5 if m.score_scale is None else m.score_scale)]
+        return ops + (softcap(m.attn_softcap) if m.attn_softcap is not None else [])
 
     def mlp(self, L: str, y: str, i: int) -> str:
         b, m = self.b, self.m
@@ -294,10 +308,11 @@ class _Lowering:
         rows = "B,P" if self.lm_head == "all" else "B"
         src = f"{x}[B,P,D]" if self.lm_head == "all" else f"{x}[B,{b.rank_sizes['P'] - 1},D]"
         raw = "LOGITS_mm" if m.lm_head_bias else "LOGITS"
-        b.einsum(raw, f"{raw}[{rows},V] = {src} * {w}", group="lm_head")
+        cap = {} if m.final_softcap is None else {"post": softcap(m.final_softcap)}
+        b.einsum(raw, f"{raw}[{rows},V] = {src} * {w}", group="lm_head", **({} if m.lm_head_bias else cap))
         if m.lm_head_bias:
             self.weight("BLM", "V")
-            b.einsum("LOGITS", f"LOGITS[{rows},V] = {raw}[{rows},V] + BLM[V]", group="lm_head")
+            b.einsum("LOGITS", f"LOGITS[{rows},V] = {raw}[{rows},V] + BLM[V]", group="lm_head", **cap)
         b.output("LOGITS")
 
     def build(self) -> Cascade:
@@ -306,6 +321,11 @@ class _Lowering:
             x = self.block_(i, x)
         self.head(x)
         return self.b.build(self.meta)
+
+
+def softcap(cap: float) -> list:
+    """Gemma-2's logit soft-capping cap * tanh(x / cap) as pointwise operators: scale, tanh, scale."""
+    return [scale(1.0 / cap), unary("tanh"), scale(cap)]
 
 
 def _gather(out: str, table: str, idx: str, out_ranks: str, along: str):

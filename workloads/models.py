@@ -52,6 +52,11 @@ class ModelSpec:
     rope_high_freq_factor: float = 4.0
     rope_original_positions: int = 8192
     sliding_window: int | None = None  # Mistral: a query attends to the last `sliding_window` keys
+    window_layers: tuple[int, ...] | None = None  # the layers under the window; None: every layer (Gemma-2: even ones)
+    score_scale: float | None = None  # attention scores times this; None: 1/sqrt(d_head) (Gemma-2: query_pre_attn_scalar)
+    attn_softcap: float | None = None  # Gemma-2: scores -> cap * tanh(scores / cap) before the mask
+    final_softcap: float | None = None  # Gemma-2: logits -> cap * tanh(logits / cap)
+    sandwich_norms: bool = False  # Gemma-2: RMSNorm after attention and after the MLP, before each residual add
     # Mixture of Experts (Mixtral, Qwen2-MoE; docs/workloads.md): n_experts gated (SwiGLU) experts
     # of width d_expert, experts_per_token of them per token; 0 experts = a dense MLP.
     n_experts: int = 0
@@ -70,6 +75,12 @@ class ModelSpec:
     def __post_init__(self) -> None:
         if self.moe_layers is not None and not isinstance(self.moe_layers, tuple):
             object.__setattr__(self, "moe_layers", tuple(self.moe_layers))  # from a JSON list
+        if self.window_layers is not None and not isinstance(self.window_layers, tuple):
+            object.__setattr__(self, "window_layers", tuple(self.window_layers))
+
+    def is_window_layer(self, layer: int) -> bool:
+        """True when block `layer` attends within the sliding window."""
+        return self.sliding_window is not None and (self.window_layers is None or layer in self.window_layers)
 
     def is_moe_layer(self, layer: int) -> bool:
         """True when block `layer` has a sparse Mixture-of-Experts MLP."""
@@ -106,7 +117,7 @@ class ModelSpec:
         mlp = (3 if self.gated else 2) * d * f
         if self.has_bias("mlp"):
             mlp += (2 * f if self.gated else f) + d
-        norms_per_block = 1 if self.parallel_block else 2
+        norms_per_block = (1 if self.parallel_block else 2) + (2 if self.sandwich_norms else 0)
         block = attn + mlp + norms_per_block * norm_params
         sparse = sum(self.is_moe_layer(i) for i in range(self.n_layers))
         total = self.n_layers * block + sparse * (self.moe_params() - mlp)

@@ -39,6 +39,12 @@ SMALL = {
     "gemma": dict(model_type="gemma", hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                   num_key_value_heads=1, head_dim=16, intermediate_size=48, vocab_size=64,
                   max_position_embeddings=64, hidden_activation="gelu_pytorch_tanh"),
+    # Gemma-2: 3 layers (0 and 2 local, 1 global), window 4 < the 9 test positions, small soft-caps
+    # so that tanh bends the scores and logits, query_pre_attn_scalar != head_dim
+    "gemma2": dict(model_type="gemma2", hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
+                   num_key_value_heads=2, head_dim=16, intermediate_size=48, vocab_size=64,
+                   max_position_embeddings=64, hidden_activation="gelu_pytorch_tanh", query_pre_attn_scalar=24,
+                   sliding_window=4, attn_logit_softcapping=0.5, final_logit_softcapping=0.8, rms_norm_eps=1e-6),
     "mixtral": dict(model_type="mixtral", hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                     num_key_value_heads=2, intermediate_size=24, vocab_size=64, max_position_embeddings=64,
                     num_local_experts=4, num_experts_per_tok=2, rope_theta=1000000.0, rms_norm_eps=1e-5),

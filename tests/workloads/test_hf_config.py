@@ -84,7 +84,7 @@ def test_transformers5_rope_parameters_are_read():
 @pytest.mark.parametrize("changes,needle", [
     ({"model_type": "jamba"}, "model_type = 'jamba' is not supported; allowed: gpt2, opt, llama, mistral, qwen2, mixtral, qwen2_moe"),
     ({"model_type": "t5"}, "model_type = 't5' is not supported"),
-    ({"model_type": "gemma2"}, "model_type = 'gemma2' is not supported"),
+    ({"model_type": "gemma3"}, "model_type = 'gemma3' is not supported"),
     ({"rope_scaling": {"rope_type": "yarn", "factor": 4.0}}, "rope_scaling.rope_type = 'yarn' is not supported; allowed: 'default', 'linear', 'llama3'"),
     ({"hidden_act": "tanh"}, "hidden_act = 'tanh' is not supported for model_type 'llama'; allowed: 'silu', 'swish'"),
     ({"num_key_value_heads": 3}, "num_attention_heads 32 is not a multiple of num_key_value_heads 3"),

@@ -8,7 +8,8 @@ attention+MLP (Phi), learned positions with OPT's offset 2, RoPE in the rotate_h
 the first rotary_dim dims with Llama 3.1's frequency scaling, GQA, causal and sliding-window
 masks (a query sees keys q - k < W), GELU/ReLU MLPs and SwiGLU/GeGLU gated MLPs, sparse
 Mixture-of-Experts MLPs (Mixtral, Qwen2-MoE with its shared expert), Gemma's sqrt(d)
-embedding scale, tied or separate LM head with optional bias. Weights come from the cascade's
+embedding scale, Gemma-2's score scale, tanh soft-capping of scores and logits, sandwich norms
+and alternating local/global layers, tied or separate LM head with optional bias. Weights come from the cascade's
 seeded random inputs, by name; COS/SIN are not read from them.
 """
 from __future__ import annotations
@@ -75,10 +76,13 @@ def attention(x, w, L, m):
         q, k = rope(q, m), rope(k, m)
     rep = m.n_heads // m.kv_heads
     k, v = np.repeat(k, rep, axis=1), np.repeat(v, rep, axis=1)
-    s = q @ k.transpose(0, 1, 3, 2) / math.sqrt(m.d_head)
+    s = q @ k.transpose(0, 1, 3, 2) * (1 / math.sqrt(m.d_head) if m.score_scale is None else m.score_scale)
+    if m.attn_softcap:  # Gemma-2: cap * tanh(s / cap), before the mask
+        s = m.attn_softcap * np.tanh(s / m.attn_softcap)
     pos_q, pos_k = np.arange(t)[:, None], np.arange(t)[None, :]
     hidden = (pos_k > pos_q) if m.kind == "decoder" else np.zeros((t, t), bool)
-    if m.sliding_window:
+    layer = int(L[1:-1])  # Gemma-2: only the layers in window_layers slide (None: all)
+    if m.sliding_window and (m.window_layers is None or layer in m.window_layers):
         hidden = hidden | (pos_q - pos_k >= m.sliding_window)
     s = np.where(hidden, -np.inf, s)
     a = np.exp(s - s.max(-1, keepdims=True))
@@ -138,6 +142,9 @@ def forward(w, tok, m, types=None):
         elif m.parallel_block:
             y = norm(x, w, L + "N1.", m)
             x = x + attention(y, w, L, m) + mlp(y, w, L, m)
+        elif m.sandwich_norms:  # Gemma-2: a norm before and after attention and the MLP
+            x = x + norm(attention(norm(x, w, L + "N1.", m), w, L, m), w, L + "NA.", m)
+            x = x + norm(mlp(norm(x, w, L + "N2.", m), w, L, m), w, L + "NF.", m)
         else:
             x = x + attention(norm(x, w, L + "N1.", m), w, L, m)
             x = x + mlp(norm(x, w, L + "N2.", m), w, L, m)
@@ -145,7 +152,8 @@ def forward(w, tok, m, types=None):
         return x
     x = norm(x, w, "F.N.", m)
     logits = x @ (w["WTE"].T if m.tied_embeddings else w["WLM"])
-    return logits + w["BLM"] if m.lm_head_bias else logits
+    logits = logits + w["BLM"] if m.lm_head_bias else logits
+    return m.final_softcap * np.tanh(logits / m.final_softcap) if m.final_softcap else logits
 
 
 DECODERS = [a for a in SMALL if a != "bert"]
@@ -182,7 +190,8 @@ def test_decode_step_on_prefill_cache_equals_numpy_reference(arch, attention_var
     got = step.evaluate({**feed, "TOK": tok[:, -1:]}, keep="all")
     np.testing.assert_allclose(got["LOGITS"][:, 0], forward(w, tok, m)[:, -1], rtol=0, atol=1e-9)
     if m.sliding_window and m.sliding_window < n:  # the rolling cache: the step reads W-1 positions
-        assert step.rank_sizes["M"] == m.sliding_window
+        # (Gemma-2 keeps every position: its global layers read them all, its local layers mask)
+        assert step.rank_sizes["M"] == (m.sliding_window if m.window_layers is None else n)
 
 
 def random_tables(cascade):

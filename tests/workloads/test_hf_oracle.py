@@ -22,6 +22,8 @@ ATOL = 1e-9
 ROPE_ATOL = 2e-6
 TOLERANCE = {"opt": 2e-6, "llama": ROPE_ATOL, "llama-bias-tied": ROPE_ATOL, "mistral": ROPE_ATOL,
              "qwen2": ROPE_ATOL, "phi": ROPE_ATOL, "phi3": ROPE_ATOL, "gemma": ROPE_ATOL,
+             # Gemma-2 also takes the attention softmax in float32 (its eager attention)
+             "gemma2": ROPE_ATOL,
              # and the MoE routers take the softmax of the router logits in float32
              "mixtral": ROPE_ATOL, "qwen2_moe": ROPE_ATOL}
 
@@ -38,7 +40,7 @@ def build(arch: str, folder, dtype=None, seed: int = 0):
     with torch.no_grad():
         for name, p in model.named_parameters():
             # norm gains near 1 (Gemma stores gain - 1, so near 0), everything else N(0, 0.1^2)
-            one = 1.0 if ("norm" in name.lower() or ".ln_" in name) and name.endswith("weight") and arch != "gemma" else 0.0
+            one = 1.0 if ("norm" in name.lower() or ".ln_" in name) and name.endswith("weight") and not arch.startswith("gemma") else 0.0
             p.copy_(one + 0.1 * torch.randn_like(p))
     model.eval()
     if dtype is None:

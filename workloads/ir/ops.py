@@ -77,6 +77,7 @@ UNARY_FUNCS = {
     "sqrt": np.sqrt,
     "reciprocal": lambda x: 1.0 / x,
     "neg": np.negative,
+    "tanh": np.tanh,  # Gemma-2's logit soft-capping: cap * tanh(x / cap)
 }
 
 # Unary operators that take a constant: scale (x*c) and offset (x+c).
