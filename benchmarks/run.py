@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import platform
 import time
 from pathlib import Path
 
 import benchmarks
+from benchmarks import targets
 
 SCRATCH = Path("reports/bench/bench.md")
 CHECKED_IN = Path("reports/bench.md")
@@ -42,8 +44,9 @@ def to_markdown(rows: list[dict]) -> str:
         for r in rows
     )
     return (
-        f"# einspace benchmarks\n\nMachine: {platform.machine()}, Python {platform.python_version()}, "
-        f"{platform.system()}; written {time.strftime('%Y-%m-%d %H:%M:%S')}.\n\n" + head + body
+        f"# einspace benchmarks\n\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.system()}; written {time.strftime('%Y-%m-%d %H:%M:%S')}.\n\n"
+        f"## Targets\n\n{targets.table(rows)}\n## All rows\n\n" + head + body
     )
 
 
