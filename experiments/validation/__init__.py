@@ -21,6 +21,7 @@ REFERENCES = {
     "fusemax": "fusemax",
     "fa2-io-bound": "io_bound",
     "pim-gpt": "pim_gpt",
+    "mapspace-peers": "mapspace",
 }
 
 

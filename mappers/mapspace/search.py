@@ -17,6 +17,7 @@ Results are cached per (problem shape, architecture, objective, method, budget, 
 """
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from functools import lru_cache
 
 from mappers.mapspace.fixed import output_stationary
 from mappers.mapspace.space import divisors, order_classes, remaining, spatial_options, tilings
+from sim.pe_array.batch import evaluate_batch
 from sim.pe_array.cost import NestCost, evaluate
 from sim.pe_array.nest import Nest, Problem
 from sim.pe_array.spec import PEArraySpec
@@ -32,6 +34,7 @@ from workloads.errors import SpecError
 METHODS = ("auto", "exhaustive", "pruned")
 OBJECTIVES = ("latency", "energy", "edp")
 MAX_EVALS = 5000
+BATCH = 4096  # nests per `evaluate_batch` call
 
 
 @dataclass(frozen=True)
@@ -59,47 +62,74 @@ def build(option, factors: list[dict], orders: list[tuple], levels: int) -> Nest
 
 
 class Scorer:
-    """Evaluates nests, counts them, keeps the best."""
+    """Evaluates nests in batches (`sim.pe_array.batch.evaluate_batch`), counts them, keeps the
+    best: the least key, the earliest in the sequential order (`seq`) among equal keys — the nest
+    a one-at-a-time search would keep. The winner is costed again by `cost.evaluate`."""
 
     def __init__(self, problem: Problem, spec: PEArraySpec, objective: str) -> None:
         self.problem, self.spec, self.objective = problem, spec, objective
         self.evaluated, self.best = 0, None
 
-    def score(self, nest: Nest) -> tuple:
-        cost = evaluate(self.problem, nest, self.spec)
-        self.evaluated += 1
-        k = key(cost, self.objective)
-        if self.best is None or k < self.best[0]:
-            self.best = (k, nest, cost)
-        return k
+    def score_batch(self, nests: list[Nest], seqs: list[tuple]) -> list[tuple]:
+        """The keys of `nests` (`seqs`: their places in the sequential order)."""
+        if not nests:
+            return []
+        out = []
+        for lo in range(0, len(nests), BATCH):
+            cost = evaluate_batch(self.problem, nests[lo:lo + BATCH], self.spec)
+            cols = [cost.objective(self.objective).tolist()]
+            cols += [cost.objective(o).tolist() for o in OBJECTIVES if o != self.objective]
+            out += list(zip(*cols))
+        self.evaluated += len(nests)
+        j = min(range(len(nests)), key=lambda i: (out[i], seqs[i]))
+        if self.best is None or (out[j], seqs[j]) < self.best[:2]:
+            self.best = (out[j], seqs[j], nests[j])
+        return out
+
+    def result(self) -> tuple[Nest, NestCost]:
+        nest = self.best[2]
+        return nest, evaluate(self.problem, nest, self.spec)
 
 
 def classes(factors: list[dict], problem: Problem) -> list[tuple]:
     return [order_classes(tuple(r for r, b in f.items() if b > 1), problem) for f in factors]
 
 
-def exhaustive_tiling(scorer: Scorer, option, factors: list[dict]) -> None:
-    import itertools
-
-    for orders in itertools.product(*classes(factors, scorer.problem)):
-        scorer.score(build(option, factors, list(orders), len(scorer.spec.levels)))
-
-
-def descent_tiling(scorer: Scorer, option, factors: list[dict]) -> None:
-    """Loop orders by coordinate descent over the levels (two passes, outer level first)."""
-    cls = classes(factors, scorer.problem)
-    orders = [c[0] for c in cls]
+def exhaustive_tilings(scorer: Scorer, jobs: list) -> None:
+    """Every loop-order class of every (spatial option, tiling) in `jobs`, in batches."""
     n = len(scorer.spec.levels)
-    current = scorer.score(build(option, factors, orders, n))
+    nests = [build(o, f, list(orders), n) for o, f in jobs
+             for orders in itertools.product(*classes(f, scorer.problem))]
+    for lo in range(0, len(nests), BATCH):
+        part = nests[lo:lo + BATCH]
+        scorer.score_batch(part, [(0, lo + i) for i in range(len(part))])
+
+
+def descent_tilings(scorer: Scorer, jobs: list) -> None:
+    """Loop orders by coordinate descent over the levels (two passes, outer level first), per job,
+    first improvement; the jobs run in lockstep so each step is one batch over all of them.
+
+    Why one function: the lockstep bookkeeping (per job: orders, current key, step count) is one
+    loop nest; split, it would be passed around whole."""
+    n = len(scorer.spec.levels)
+    cls = [classes(f, scorer.problem) for _, f in jobs]
+    orders = [[c[0] for c in cl] for cl in cls]
+    steps = [0] * len(jobs)
+    current = scorer.score_batch([build(o, f, orders[g], n) for g, (o, f) in enumerate(jobs)],
+                                 [(g, 0) for g in range(len(jobs))])
+    levels = max((len(cl) for cl in cls), default=0)
     for _ in range(2):
-        for i, options in enumerate(cls):
-            for cand in options:
-                if cand == orders[i]:
-                    continue
-                trial = orders[:i] + [cand] + orders[i + 1:]
-                k = scorer.score(build(option, factors, trial, n))
-                if k < current:
-                    current, orders = k, trial
+        for i in range(levels):
+            for j in range(max((len(cl[i]) for cl in cls if i < len(cl)), default=0)):
+                todo = [g for g, cl in enumerate(cls) if i < len(cl) and j < len(cl[i]) and cl[i][j] != orders[g][i]]
+                trials = [orders[g][:i] + [cls[g][i][j]] + orders[g][i + 1:] for g in todo]
+                for g in todo:
+                    steps[g] += 1
+                keys = scorer.score_batch([build(jobs[g][0], jobs[g][1], t, n) for g, t in zip(todo, trials)],
+                                          [(g, steps[g]) for g in todo])
+                for g, t, k in zip(todo, trials, keys):
+                    if k < current[g]:
+                        current[g], orders[g] = k, t
 
 
 def space_size(problem: Problem, spec: PEArraySpec) -> tuple[int, list]:
@@ -134,8 +164,8 @@ def search(problem: Problem, spec: PEArraySpec, objective: str = "latency", meth
         raise SpecError(f"search method {method!r} is not known; choose one of: {', '.join(METHODS)}")
     scorer = Scorer(problem, spec, objective)
     fixed_nest = output_stationary(problem, spec)
-    scorer.score(fixed_nest)
-    fixed_cost = scorer.best[2]
+    scorer.score_batch([fixed_nest], [(-1, 0)])
+    fixed_cost = evaluate(problem, fixed_nest, spec)
     used = method
     if method == "auto" and space_bound(problem, spec) > 50 * max_evals:
         used = "pruned"
@@ -144,16 +174,14 @@ def search(problem: Problem, spec: PEArraySpec, objective: str = "latency", meth
         total = sum(math.prod(len(c) for c in classes(f, problem)) for _, f in jobs)
         used = "exhaustive" if method == "exhaustive" or total <= max_evals else "pruned"
         if used == "exhaustive":
-            for o, f in jobs:
-                exhaustive_tiling(scorer, o, f)
+            exhaustive_tilings(scorer, jobs)
     if used == "pruned":
         jobs = [(o, f) for o in spatial_options(problem, spec) for f in tilings(problem, spec, o, True)]
         per_job = max(1, sum(len(c) for c in classes(jobs[0][1], problem)) * 2) if jobs else 1
         if len(jobs) * per_job > max_evals:
             jobs = random.Random(seed).sample(jobs, max(1, max_evals // per_job))
-        for o, f in jobs:
-            descent_tiling(scorer, o, f)
-    _, nest, cost = scorer.best
+        descent_tilings(scorer, jobs)
+    nest, cost = scorer.result()
     if not cost.valid:
         raise SpecError(f"{problem.name}: no nest fits {spec.name} ({cost.reason})")
     return SearchResult(problem, nest, cost, scorer.evaluated, used, fixed_cost)

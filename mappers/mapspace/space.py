@@ -22,6 +22,8 @@ import itertools
 import math
 from functools import lru_cache
 
+import numpy as np
+
 from sim.pe_array.cost import tile_bytes
 from sim.pe_array.nest import Problem
 from sim.pe_array.spec import PEArraySpec
@@ -83,26 +85,47 @@ def fits(problem: Problem, spec: PEArraySpec, level: int, tile: dict[str, int]) 
     return sum(used.values()) <= lvl.capacity_bytes + 1e-9
 
 
+def fits_grid(problem: Problem, spec: PEArraySpec, level: int, tile: dict[str, np.ndarray]) -> np.ndarray:
+    """`fits` over arrays of tile extents (the same float operations, elementwise)."""
+    lvl = spec.levels[level]
+    used = {}
+    for t in problem.tensors:
+        if t.role in lvl.holds:
+            b = t.bytes_per_element
+            for r in t.ranks:
+                b = b * tile.get(r, 1)
+            used[t.role] = b
+    shape = np.broadcast(*tile.values()).shape if tile else ()
+    if lvl.capacity_by_role:
+        ok = np.ones(shape, dtype=bool)
+        for r, b in used.items():
+            ok &= np.asarray(b <= lvl.capacity_of(r) + 1e-9)
+        return ok
+    total = 0
+    for b in used.values():
+        total = total + b
+    return np.broadcast_to(np.asarray(total <= lvl.capacity_bytes + 1e-9), shape)
+
+
 def level_tiles(problem, spec, level: int, rem: dict[str, int], base: dict[str, int], maximal: bool) -> list[dict]:
     """Factor choices `{rank: factor}` at `level` (dividing `rem`) whose tile (`base` × factors)
-    fits the level; with `maximal`, only those no rank can grow to its next divisor."""
+    fits the level, in `itertools.product` order over the ranks' divisors; with `maximal`, only
+    those no rank can grow to its next divisor (a multiple of it) while still fitting. Evaluated
+    on the whole divisor grid at once (numpy)."""
     ranks = list(rem)
-    found = []
-    for combo in itertools.product(*(divisors(rem[r]) for r in ranks)):
-        fac = dict(zip(ranks, combo))
-        if fits(problem, spec, level, {r: base.get(r, 1) * fac[r] for r in set(base) | set(fac)}):
-            found.append(fac)
-    if not maximal:
-        return found
-    ok = {tuple(f[r] for r in ranks) for f in found}
-
-    def grows(f):
-        for i, r in enumerate(ranks):
-            bigger = [d for d in divisors(rem[r]) if d > f[r] and d % f[r] == 0]
-            if any(tuple(d if j == i else f[q] for j, q in enumerate(ranks)) in ok for d in bigger):
-                return True
-        return False
-    return [f for f in found if not grows(f)]
+    divs = [np.array(divisors(rem[r]), dtype=np.int64) for r in ranks]
+    grids = np.meshgrid(*divs, indexing="ij") if ranks else []
+    tile = {r: base.get(r, 1) * g for r, g in zip(ranks, grids)}
+    tile.update({r: b for r, b in base.items() if r not in tile})
+    ok = fits_grid(problem, spec, level, tile)
+    if maximal and ranks:
+        grows = np.zeros(ok.shape, dtype=bool)
+        for i, d in enumerate(divs):
+            up = ((d[None, :] > d[:, None]) & (d[None, :] % d[:, None] == 0)).astype(np.int64)
+            grows |= np.moveaxis(np.tensordot(up, ok.astype(np.int64), axes=([1], [i])), 0, i) > 0
+        ok = ok & ~grows
+    return [{r: int(divs[j][ix]) for j, (r, ix) in enumerate(zip(ranks, idx))} for idx in np.argwhere(ok)] \
+        if ranks else ([{}] if bool(ok) else [])
 
 
 def tilings(problem: Problem, spec: PEArraySpec, option, maximal: bool) -> list[list[dict]]:
