@@ -34,6 +34,8 @@ def tolerance(row) -> str:
         return "exact"
     if row.bound:
         return f"1 to {1 + row.tolerance:g}x"
+    if row.upper:
+        return f"{1 - row.tolerance:g} to 1x"
     return f"±{100 * row.tolerance:.3g} %" if row.tolerance >= 1e-4 else f"±{row.tolerance:g} (exact)"
 
 

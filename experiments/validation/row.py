@@ -19,7 +19,9 @@ class Row:
     claimed is reported (its `note` names the section that explains the difference).
 
     `bound` False: pass when |einspace / reference - 1| <= tolerance. `bound` True: the reference
-    is a lower bound einspace may not go below: pass when 1 <= ratio <= 1 + tolerance."""
+    is a lower bound einspace may not go below: pass when 1 <= ratio <= 1 + tolerance. `upper`
+    True: the reference is an upper bound einspace may not exceed (a peer tool's best): pass when
+    1 - tolerance <= ratio <= 1."""
 
     reference: str
     case: str
@@ -29,6 +31,7 @@ class Row:
     claimed: bool
     note: str = ""
     bound: bool = False
+    upper: bool = False
 
     @property
     def ratio(self) -> float:
@@ -43,6 +46,8 @@ class Row:
             return False
         if self.bound:
             return 1 - 1e-12 <= r <= 1 + self.tolerance + 1e-12
+        if self.upper:
+            return 1 - self.tolerance - 1e-12 <= r <= 1 + 1e-12
         return abs(r - 1) <= self.tolerance + 1e-12
 
     def to_dict(self) -> dict:
@@ -50,7 +55,7 @@ class Row:
         r = self.ratio
         return {"reference": self.reference, "case": self.case, "einspace": self.einspace,
                 "reference_value": self.reference_value, "ratio": r if math.isfinite(r) else None,
-                "tolerance": self.tolerance, "bound": self.bound, "claimed": self.claimed,
+                "tolerance": self.tolerance, "bound": self.bound, "upper": self.upper, "claimed": self.claimed,
                 "passed": self.passed, "note": self.note}
 
 

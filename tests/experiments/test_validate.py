@@ -17,7 +17,7 @@ from experiments.validation import REFERENCES, run
 from experiments.validation.references import REPO
 from experiments.validation.row import Row
 
-ROW_KEYS = {"reference", "case", "einspace", "reference_value", "ratio", "tolerance", "bound", "claimed",
+ROW_KEYS = {"reference", "case", "einspace", "reference_value", "ratio", "tolerance", "bound", "upper", "claimed",
             "passed", "note"}
 TOP_KEYS = {"fast", "ok", "rows", "skipped", "wall_s"}
 
