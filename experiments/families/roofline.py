@@ -6,6 +6,8 @@ excludes the build parameters. Mapping `unfused` (`mappers.roofline.map`): each 
 by `sim.roofline.simulate`. Mappings `search`, `search-energy`, `search-edp`: each matrix Einsum as
 its best loop nest on the accelerator's PE array (`mappers.mapspace`, minimizing latency, energy
 or EDP), costed by `sim.pe_array.simulate` (a GPU/CPU preset has no PE array and is refused).
+Mapping `search-fused`: `search`'s nests with single-consumer intermediates kept in the global
+buffer where they fit (`mappers.mapspace.fusion`; rows carry `fusion_group`).
 """
 from __future__ import annotations
 
@@ -82,6 +84,6 @@ FAMILY = Family(
     map=mappers.roofline.map,
     simulate=simulate,
     mappings=mappers.roofline.STRATEGIES,
-    description="per-Einsum analytical roofline (sim.roofline), no inter-Einsum fusion",
+    description="per-Einsum analytical roofline (sim.roofline); fusion only under mapping search-fused",
     fidelity="analytical (max of compute, vector and DRAM time per Einsum)",
 )

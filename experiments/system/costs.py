@@ -2,8 +2,9 @@
 
 For a unit of family F with parameters p, on a workload w: `F.check(w, p)` (a refusal, e.g.
 PIM-GPT on a prefill, makes the unit unable to run any Einsum of that cascade), then
-`F.result(Point(F, F's default mapping, w, p))` — the very path `einspace run` takes, so a
-one-unit system equals the standalone family. Cached per (unit, workload) in the process.
+`F.result(Point(F, m, w, p))` with m the unit's `mapping` (one of F's mappings, e.g. the roofline
+family's `search`) or F's default mapping — the very path `einspace run` takes, so a one-unit
+system equals the standalone family. Cached per (unit, workload) in the process.
 """
 from __future__ import annotations
 
@@ -19,8 +20,12 @@ from workloads.errors import SpecError
 
 
 def check_unit(unit: UnitSpec):
-    """The unit's params validated by its family's params model; `SpecError` naming the unit."""
+    """The unit's params validated by its family's params model, and its mapping one of the
+    family's; `SpecError` naming the unit."""
     fam = get_family(unit.family)
+    if unit.mapping is not None and unit.mapping not in fam.mappings:
+        raise SpecError(f"unit {unit.name}: mapping {unit.mapping!r} is not a {unit.family} mapping; "
+                        f"allowed: {', '.join(fam.mappings)}")
     try:
         return fam.params(**unit.params)
     except ValidationError as err:
@@ -41,7 +46,7 @@ def _costs(unit_json: str, workload_key: tuple) -> UnitCosts:
     try:
         if fam.check is not None:
             fam.check(workload, unit.params)
-        result = fam.result(Point(unit.family, fam.default_mapping, workload, dict(unit.params)))
+        result = fam.result(Point(unit.family, unit.mapping or fam.default_mapping, workload, dict(unit.params)))
     except SpecError as err:
         return UnitCosts(unit.name, unit.family, None, refused=str(err))
     return UnitCosts(unit.name, unit.family, result)

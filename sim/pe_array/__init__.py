@@ -6,7 +6,8 @@
   loops at the fan-out);
 * `cost` — traffic per level from the nest (Timeloop/ZigZag reuse rules), latency and energy;
 * `systolic` — SCALE-Sim's fill/drain closed form;
-* `simulate` — the roofline family's `search` mapping: matrix Einsums costed by their nests.
+* `simulate` — the roofline family's `search` mapping: matrix Einsums costed by their nests;
+* `fusion` — `search-fused`'s plan: DRAM bytes fused intermediates no longer move.
 """
 from sim.pe_array.cost import NestCost, evaluate
 from sim.pe_array.nest import Nest, Problem, TensorAccess, gemm

@@ -27,7 +27,7 @@ A nest whose tiles exceed a level's capacity (per role where the level splits it
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sim.pe_array.nest import Nest, Problem
 from sim.pe_array.spec import PEArraySpec
@@ -205,3 +205,28 @@ def finish(problem: Problem, nest: Nest, spec: PEArraySpec, access: list[float],
                     bandwidth_cycles=bw, bytes_by_level={lvl.name: access[i] for i, lvl in enumerate(spec.levels)},
                     fills_by_level=fills, energy_pj_by_level=energy, energy_mac_pj=macs * spec.mac_energy_pj,
                     macs=macs, utilization=macs / (steps_out * steps_in * spec.macs_per_step))
+
+
+def level_footprint(problem: Problem, nest: Nest, spec: PEArraySpec, level: int = 1) -> float:
+    """Bytes of the tiles `nest` keeps at `level` (every tensor the level holds): the share of that
+    level the nest occupies; the rest is free (`sim.pe_array.fusion`)."""
+    tile = tiles(nest, len(spec.levels), spec.fanout_level)[level]
+    held = spec.levels[level].holds
+    return sum(tile_bytes(tile, t.ranks, t.bytes_per_element) for t in problem.tensors if t.role in held)
+
+
+def less_outer_traffic(cost: NestCost, spec: PEArraySpec, nbytes: float) -> NestCost:
+    """`cost` with `nbytes` fewer bytes at the outermost level (DRAM): a fused tensor kept on chip.
+    That level's bandwidth time and energy shrink; cycles = max(compute, every level's time) +
+    fill/drain as in `finish`."""
+    if nbytes <= 0:
+        return cost
+    outer = spec.levels[0]
+    left = max(cost.bytes_by_level[outer.name] - nbytes, 0.0)
+    bw = dict(cost.bandwidth_cycles)
+    if outer.name in bw:
+        bw[outer.name] = left / outer.bytes_per_cycle
+    cycles = max([cost.compute_cycles, *bw.values()]) + cost.fill_drain_cycles
+    return replace(cost, cycles=cycles, bandwidth_cycles=bw,
+                   bytes_by_level={**cost.bytes_by_level, outer.name: left},
+                   energy_pj_by_level={**cost.energy_pj_by_level, outer.name: left * outer.energy_pj_per_byte})

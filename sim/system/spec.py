@@ -52,6 +52,8 @@ class UnitSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     memory_bytes: float = Field(gt=0, description="capacity for weights and KV cache, bytes")
     source: str
+    mapping: str | None = Field(None, description="one of the family's mappings (default: the family's "
+                                                  "default); checked by experiments.system.costs.check_unit")
 
     _source = field_validator("source")(_cited)
 
