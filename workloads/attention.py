@@ -39,11 +39,14 @@ def add_attention(
     group: str = "attention",
     layer: int | None = None,
     scores: list[Unary] | None = None,
+    bias: str | None = None,
 ) -> str:
     """Append the attention cascade to `b`; return the name of its output tensor AV.
 
     `scores`: the pointwise operators applied to the raw scores Q.K before any mask; by default
-    the scale 1/sqrt(E) (Gemma-2: its own scale, then the soft-cap scale, tanh, scale)."""
+    the scale 1/sqrt(E) (Gemma-2: its own scale, then the soft-cap scale, tanh, scale).
+    `bias`: a tensor [G,J,M,P] added to the scores after those operators and before any mask
+    (T5's relative position bias); the raw scores are then `{prefix}QKR`."""
     if variant not in VARIANTS:
         raise SpecError(f"unknown attention variant {variant!r}; allowed: {', '.join(VARIANTS)}")
     n_q, n_kv = b.rank_sizes["P"], b.rank_sizes["M"]
@@ -51,22 +54,37 @@ def add_attention(
     tags = {"group": group, "layer": layer}
     sm = list(scores) if scores is not None else [scale(1.0 / math.sqrt(b.rank_sizes["E"]))]
     if variant == "3pass":
-        post = sm + ([mask("M", f"P+{q_offset}")] if needs_causal else [])
-        return add_three_pass(b, prefix, q, k, v, post, tags)
+        masks = [mask("M", f"P+{q_offset}")] if needs_causal else []
+        if bias is not None:
+            add_score_bias(b, prefix, q, k, "M", sm, masks, bias, tags)
+            return add_three_pass(b, prefix, q, k, v, [], tags, biased=True)
+        return add_three_pass(b, prefix, q, k, v, sm + masks, tags)
     if block < 1:
         raise SpecError(f"attention block size {block}; must be >= 1")
     m1 = add_blocked_scores(b, prefix, q, k, v, block, sm, needs_causal, q_offset,
-                            _FINITE_MASK if variant == "2pass" else -math.inf, tags)
+                            _FINITE_MASK if variant == "2pass" else -math.inf, tags, bias)
     if variant == "2pass":
         return add_two_pass(b, prefix, tags)
     return add_one_pass(b, prefix, m1, tags)
 
 
+def add_score_bias(b: CascadeBuilder, prefix: str, q: str, k: str, key: str, sm: list[Unary],
+                   masks: list[Unary], bias: str, tags: dict) -> None:
+    """Raw scores QKR (with the operators `sm`), then QK = QKR + bias[G,J,key,P] (read as 0 past
+    the keys, for a padded partition) with the masks; `key` is `M` or `M1*M0size+M0`."""
+    out = "B,G,J,M,P" if key == "M" else "B,G,J,M1,M0,P"
+    kin = f"{k}[B,M,G,E]" if key == "M" else f"{prefix}BK[B,M1,M0,G,E]"
+    b.einsum(f"{prefix}QKR", f"{prefix}QKR[{out}] = {q}[B,P,G,J,E] * {kin}", post=sm, **tags)
+    b.einsum(f"{prefix}QK", f"{prefix}QK[{out}] = {prefix}QKR[{out}] + {bias}[G,J,{key},P]", post=masks,
+             fills={bias: 0.0}, note="relative position bias", **tags)
+
+
 def add_three_pass(b: CascadeBuilder, prefix: str, q: str, k: str, v: str, post: list[Unary],
-                   tags: dict) -> str:
+                   tags: dict, biased: bool = False) -> str:
     """FuseMax Cascade 3: scores and their global max, then exp and its sum, then normalise
-    and multiply by V, each pass over all M keys."""
-    b.einsum(f"{prefix}QK", f"{prefix}QK[B,G,J,M,P] = {q}[B,P,G,J,E] * {k}[B,M,G,E]", post=post, note="pass 1", **tags)
+    and multiply by V, each pass over all M keys (`biased`: the scores QK are already built)."""
+    if not biased:
+        b.einsum(f"{prefix}QK", f"{prefix}QK[B,G,J,M,P] = {q}[B,P,G,J,E] * {k}[B,M,G,E]", post=post, note="pass 1", **tags)
     b.einsum(f"{prefix}GM", f"{prefix}GM[B,G,J,P] = {prefix}QK[B,G,J,M,P]", reduce_op="max", note="pass 1", **tags)
     b.einsum(f"{prefix}SN", f"{prefix}SN[B,G,J,M,P] = {prefix}QK[B,G,J,M,P] - {prefix}GM[B,G,J,P]", pre=[unary("exp")], note="pass 2", **tags)
     b.einsum(f"{prefix}SD", f"{prefix}SD[B,G,J,P] = {prefix}SN[B,G,J,M,P]", reduce_op="sum", note="pass 2", **tags)
@@ -77,7 +95,7 @@ def add_three_pass(b: CascadeBuilder, prefix: str, q: str, k: str, v: str, post:
 
 def add_blocked_scores(b: CascadeBuilder, prefix: str, q: str, k: str, v: str, block: int,
                        sm: list[Unary], needs_causal: bool, q_offset: int, fill_value: float,
-                       tags: dict) -> int:
+                       tags: dict, bias: str | None = None) -> int:
     """Partition M into M1 blocks of M0 keys (K and V padded with 0), the masked scaled scores
     QK and each block's local max LM; return M1."""
     n_kv = b.rank_sizes["M"]
@@ -94,7 +112,10 @@ def add_blocked_scores(b: CascadeBuilder, prefix: str, q: str, k: str, v: str, b
     pad = {k: 0.0, v: 0.0}
     b.einsum(f"{prefix}BK", f"{prefix}BK[B,M1,M0,G,E] = {k}[B,{key},G,E]", fills=pad, note="partition M", **tags)
     b.einsum(f"{prefix}BV", f"{prefix}BV[B,M1,M0,G,F] = {v}[B,{key},G,F]", fills=pad, note="partition M", **tags)
-    b.einsum(f"{prefix}QK", f"{prefix}QK[B,G,J,M1,M0,P] = {q}[B,P,G,J,E] * {prefix}BK[B,M1,M0,G,E]", post=post, **tags)
+    if bias is not None:
+        add_score_bias(b, prefix, q, k, key, list(sm), post[len(sm):], bias, tags)
+    else:
+        b.einsum(f"{prefix}QK", f"{prefix}QK[B,G,J,M1,M0,P] = {q}[B,P,G,J,E] * {prefix}BK[B,M1,M0,G,E]", post=post, **tags)
     b.einsum(f"{prefix}LM", f"{prefix}LM[B,G,J,M1,P] = {prefix}QK[B,G,J,M1,M0,P]", reduce_op="max", **tags)
     return m1
 

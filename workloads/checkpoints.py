@@ -19,7 +19,8 @@ per-expert tensors, see `_experts`), phi (Phi-1/1.5/2: `dense` output
 projection, fc1/fc2, final_layernorm, LM head bias), phi3 (fused qkv_proj and gate_up_proj),
 gemma (LLaMA names; RMSNorm weights stored as w - 1, the norm multiplies by 1 + w), gemma2 (as
 gemma, with pre_feedforward_layernorm -> N2 and the post-attention / post-feedforward norms -> NA / NF),
-bert.
+bert, t5 (`_t5`: encoder, decoder with cross-attention, relative-bias tables; T5's bucket indices
+computed from the config like the RoPE tables).
 Tied embeddings: without `lm_head.weight` the head reads the token embedding.
 """
 from __future__ import annotations
@@ -33,7 +34,7 @@ import numpy as np
 
 from .errors import SpecError
 from .hf_config import cached_snapshot
-from .inputs import rope_tables
+from .inputs import position_tables
 from .ir import Cascade
 from .models import ModelSpec
 
@@ -94,9 +95,7 @@ def from_state_dict(cascade: Cascade, state: Mapping) -> dict[str, np.ndarray]:
     except KeyError as missing:
         raise SpecError(f"state dict has no tensor {missing.args[0]!r} needed by the {m.family} layout") from None
     out = {k: v for k, v in weights.items() if k in cascade.tensors}
-    if "COS" in cascade.inputs:
-        out["COS"], out["SIN"] = rope_tables(m, cascade.tensors["COS"].shape[0])
-    return out
+    return {**out, **position_tables(cascade, m)}
 
 
 def load_checkpoint(cascade: Cascade, source) -> dict[str, np.ndarray]:
@@ -327,6 +326,49 @@ def _bert(s, w, x: _Dims):
         _norms(s, w, L, (("N1.", p + "attention.output.LayerNorm."), ("N2.", p + "output.LayerNorm.")), True)
 
 
+def _t5_attention(s, w, p: str, L: str, ours: str, x: _Dims) -> None:
+    """q/k/v/o of a T5 attention module `p` -> W{ours}Q/K/V/O (ours: "" self, "X" cross)."""
+    d, g, j, e = x.d, x.g, x.j, x.e
+    w[f"{L}W{ours}Q"] = s[p + "q.weight"].T.reshape(d, g, j, e)
+    w[f"{L}W{ours}K"] = s[p + "k.weight"].T.reshape(d, g, e)
+    w[f"{L}W{ours}V"] = s[p + "v.weight"].T.reshape(d, g, e)
+    w[f"{L}W{ours}O"] = s[p + "o.weight"].T.reshape(g, j, e, d)
+
+
+def _t5_mlp(s, w, p: str, L: str, m: ModelSpec) -> None:
+    if m.gated:  # T5 v1.1: wi_0 is the GELU gate, wi_1 the linear branch
+        for ours, theirs in (("G", "wi_0"), ("U", "wi_1"), ("D", "wo")):
+            _linear(s, w, p + theirs, ours, L, False)
+    else:
+        _linear(s, w, p + "wi", "1", L, False)
+        _linear(s, w, p + "wo", "2", L, False)
+
+
+def _t5(s, w, x: _Dims):
+    """T5ForConditionalGeneration: `shared` embedding, encoder.block.{i}.layer.{0 attention, 1 MLP},
+    decoder.block.{i}.layer.{0 self, 1 EncDecAttention, 2 MLP} (stored as `block.{i}` once the
+    `decoder.` prefix is stripped), relative_attention_bias [buckets, heads] in block 0 of each."""
+    m = x.m
+    w["WTE"] = s["shared.weight"]
+    for stack, L0, pre in (("encoder.", "E", "ENC."), ("", "L", "DEC.")):
+        w[pre + "REL"] = s[stack + "block.0.layer.0.SelfAttention.relative_attention_bias.weight"].reshape(-1, x.g, x.j)
+        layers = x.layers if L0 == "E" else m.n_decoder_layers if x.layers == m.n_layers else min(x.layers, m.n_decoder_layers)
+        for i in range(layers):
+            p, L = f"{stack}block.{i}.layer.", f"{L0}{i}."
+            _t5_attention(s, w, p + "0.SelfAttention.", L, "", x)
+            _norms(s, w, L, (("N1.", p + "0.layer_norm."),), False)
+            last = 1 if L0 == "E" else 2
+            if L0 == "L":
+                _t5_attention(s, w, p + "1.EncDecAttention.", L, "X", x)
+                _norms(s, w, L, (("NX.", p + "1.layer_norm."),), False)
+            _t5_mlp(s, w, f"{p}{last}.DenseReluDense.", L, m)
+            _norms(s, w, L, (("N2.", f"{p}{last}.layer_norm."),), False)
+    _norms(s, w, "ENC.F.", (("N.", "encoder.final_layer_norm."),), False)
+    _norms(s, w, "F.", (("N.", "final_layer_norm."),), False)
+    if not m.tied_embeddings:
+        w["WLM"] = s["lm_head.weight"].T if "lm_head.weight" in s else s["shared.weight"].T
+
+
 LAYOUTS = {"gpt2": _gpt2, "gpt3": _gpt2, "opt": _opt, "llama": _llama, "mistral": _llama, "qwen2": _llama,
            "mixtral": _llama, "qwen2_moe": _llama,
-           "gemma": _llama, "gemma2": _llama, "phi": _phi, "phi3": _phi3, "bert": _bert}
+           "gemma": _llama, "gemma2": _llama, "phi": _phi, "phi3": _phi3, "bert": _bert, "t5": _t5}

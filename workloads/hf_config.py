@@ -6,7 +6,7 @@
 the network. `spec_from_config(cfg, name)` maps the fields of one architecture family
 (`model_type`) to a `ModelSpec`. The field names and their defaults are those of the
 `transformers` configuration classes (GPT2Config, OPTConfig, LlamaConfig, MistralConfig,
-Qwen2Config, MixtralConfig, Qwen2MoeConfig, PhiConfig, Phi3Config, GemmaConfig, Gemma2Config, BertConfig); a field whose value the lowering
+Qwen2Config, MixtralConfig, Qwen2MoeConfig, PhiConfig, Phi3Config, GemmaConfig, Gemma2Config, BertConfig, T5Config); a field whose value the lowering
 cannot represent raises `SpecError` naming the key, the value and what is allowed.
 """
 from __future__ import annotations
@@ -289,9 +289,32 @@ def _bert(c: _Config) -> dict:
     return out
 
 
+def _t5(c: _Config) -> dict:
+    """T5 (T5Config; original T5: relu MLP, tied head scaled by d_model^-0.5; T5 v1.1 / flan-t5:
+    feed_forward_proj gated-gelu, i.e. GeGLU with gelu_new, separate head): encoder-decoder,
+    RMSNorm without bias, no biases, unscaled scores plus a bucketed relative position bias
+    computed in block 0 of each stack and shared by its blocks. T5Config's defaults."""
+    c.allow("is_encoder_decoder", (True,), True)
+    act = c.allow("feed_forward_proj", ("relu", "gated-gelu"), "relu")
+    d, h = c.integer("d_model"), c.integer("num_heads")
+    buckets = c.integer("relative_attention_num_buckets")
+    distance = c.get("relative_attention_max_distance", 128)
+    if isinstance(distance, bool) or not isinstance(distance, int) or distance <= buckets // 4:
+        raise SpecError(f"{c.where}: relative_attention_max_distance = {distance!r} is not supported for model_type "
+                        f"'t5'; allowed: an integer > relative_attention_num_buckets / 4")
+    layers = c.integer("num_layers")
+    tied = bool(c.get("tie_word_embeddings", True))
+    return dict(family="t5", kind="encoder-decoder", n_layers=layers, d_model=d, n_heads=h, d_head=c.get("d_kv", 64),
+                d_ff=c.integer("d_ff"), vocab_size=c.integer("vocab_size"), max_positions=c.get("n_positions", 512),
+                n_decoder_layers=c.get("num_decoder_layers", layers), norm="rmsnorm",
+                norm_eps=float(c.get("layer_norm_epsilon", 1e-6)), activation="geglu_tanh" if act == "gated-gelu" else "relu",
+                position="relative", relative_buckets=buckets, relative_max_distance=distance, bias=False,
+                score_scale=1.0, tied_embeddings=tied, head_scale=d ** -0.5 if tied else 1.0)
+
+
 FAMILIES = {"gpt2": _gpt2, "opt": _opt, "llama": _llama, "mistral": _llama, "qwen2": _llama,
             "mixtral": _mixtral, "qwen2_moe": _qwen2_moe, "phi": _phi, "phi3": _phi3, "gemma": _gemma,
-            "gemma2": _gemma2, "bert": _bert}
+            "gemma2": _gemma2, "bert": _bert, "t5": _t5}
 
 
 def spec_from_config(cfg: dict, name: str, where: str = "config.json") -> ModelSpec:

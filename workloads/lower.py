@@ -9,7 +9,9 @@ residuals, final norm and LM head.
 
 Phases: "prefill" runs `seq_len` query tokens after `kv_len` cached ones (default 0);
 "decode" runs `new_tokens` (default 1) after `kv_len` cached ones, where `kv_len` defaults to
-`seq_len - new_tokens`, so the step attends over `seq_len` positions in all.
+`seq_len - new_tokens`, so the step attends over `seq_len` positions in all. Encoder-decoder
+models (T5, `workloads.encdec`): `seq_len` is the encoder tokens, the decoder runs `new_tokens`
+after `kv_len` (prefill: 0; decode: default `seq_len - new_tokens`).
 
 Tensor names: per layer `L{i}.…` (weights `L{i}.WQ`, `L{i}.WK`, `L{i}.WV`, `L{i}.WO`,
 `L{i}.W1`/`L{i}.W2` or `L{i}.WG`/`L{i}.WU`/`L{i}.WD`, biases `L{i}.bQ`… (lower-case b), norm params
@@ -27,6 +29,7 @@ from .errors import SpecError
 from .ir import Cascade, CascadeBuilder, offset, scale, unary
 from .models import GATED, ModelSpec, get_model
 from .moe import add_moe
+from .encdec import build_encoder_decoder
 from .window import kept_past, restrict_to_window
 
 PHASES = ("prefill", "decode")
@@ -76,7 +79,13 @@ def lower(
         raise SpecError(f"batch {batch}: at most {MAX_BATCH:,} sequences")
     _positive("seq_len", seq_len)
     _positive("block", block)
-    if phase == "decode":
+    encoder_len = 0
+    if spec.kind == "encoder-decoder":  # seq_len: encoder tokens; the decoder runs new_tokens (workloads.encdec)
+        encoder_len, queries, past = seq_len, _positive("new_tokens", new_tokens), kv_len
+        if phase == "prefill" and past not in (None, 0):
+            raise SpecError(f"kv_len = {kv_len!r}: a T5 prefill starts the decoder at position 0 (allowed: 0)")
+        past = (0 if phase == "prefill" else seq_len - queries) if past is None else past
+    elif phase == "decode":
         if spec.kind != "decoder":
             raise SpecError(f"model {spec.name} is an {spec.kind} model; phase 'decode' needs a decoder")
         queries = _positive("new_tokens", new_tokens)
@@ -92,7 +101,10 @@ def lower(
     total = past + queries
     if spec.position == "learned" and total > spec.max_positions:
         raise SpecError(f"{spec.name} has {spec.max_positions} learned positions; {total} requested")
-    return _Lowering(spec, phase, batch, queries, past, attention, dtypes or Dtypes(), n_layers, block, lm_head).build()
+    low = _Lowering(spec, phase, batch, queries, past, attention, dtypes or Dtypes(), n_layers, block, lm_head)
+    if encoder_len:
+        return build_encoder_decoder(low, encoder_len)
+    return low.build()
 
 
 class _Lowering:
@@ -301,14 +313,15 @@ class _Lowering:
         b, m = self.b, self.m
         if m.final_norm:
             x = self.norm("F.N.", x, None)
-        if m.kind != "decoder" or self.lm_head == "none":
+        if m.kind not in ("decoder", "encoder-decoder") or self.lm_head == "none":
             b.output(x)
             return
         w = "WTE[V,D]" if m.tied_embeddings else f"{self.weight('WLM', 'D,V')}[D,V]"
         rows = "B,P" if self.lm_head == "all" else "B"
         src = f"{x}[B,P,D]" if self.lm_head == "all" else f"{x}[B,{b.rank_sizes['P'] - 1},D]"
         raw = "LOGITS_mm" if m.lm_head_bias else "LOGITS"
-        cap = {} if m.final_softcap is None else {"post": softcap(m.final_softcap)}
+        ops = ([scale(m.head_scale)] if m.head_scale != 1.0 else []) + (softcap(m.final_softcap) if m.final_softcap else [])
+        cap = {"post": ops} if ops else {}
         b.einsum(raw, f"{raw}[{rows},V] = {src} * {w}", group="lm_head", **({} if m.lm_head_bias else cap))
         if m.lm_head_bias:
             self.weight("BLM", "V")

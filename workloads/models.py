@@ -23,12 +23,12 @@ class ModelSpec:
     vocab_size: int
     max_positions: int
     n_kv_heads: int | None = None  # None: multi-head attention (= n_heads)
-    kind: str = "decoder"  # decoder | encoder | attention (attention shapes only)
+    kind: str = "decoder"  # decoder | encoder | encoder-decoder (T5) | attention (attention shapes only)
     norm: str = "layernorm"  # layernorm | rmsnorm
     norm_eps: float = 1e-5
     norm_position: str = "pre"  # pre | post (BERT)
     activation: str = "gelu_tanh"  # gelu | gelu_tanh | relu | swiglu | geglu | geglu_tanh (see GATED)
-    position: str = "learned"  # learned | rope | none
+    position: str = "learned"  # learned | rope | relative (T5's bucketed bias) | none
     position_offset: int = 0  # OPT's learned positions start at index 2
     rope_theta: float = 10000.0
     bias: bool = True
@@ -68,6 +68,12 @@ class ModelSpec:
     router: str = "topk_softmax"
     norm_topk_prob: bool = True
     moe_layers: tuple[int, ...] | None = None  # the sparse layers; None: every layer
+    # Encoder-decoder (T5, docs/workloads.md): n_layers encoder blocks, n_decoder_layers decoder
+    # blocks; relative position bias of relative_buckets buckets up to relative_max_distance.
+    n_decoder_layers: int = 0
+    relative_buckets: int = 0
+    relative_max_distance: int = 128
+    head_scale: float = 1.0  # T5 with tied embeddings: the decoder output times d_model^-0.5
     published_params: int | None = None
     params_exact: bool = True  # False: published figure is nominal (rounded)
     source: str = ""
@@ -106,6 +112,8 @@ class ModelSpec:
 
     def param_count(self) -> int:
         """Parameters implied by the hyper-parameters (embeddings, blocks, norms, head)."""
+        if self.kind == "encoder-decoder":
+            return self.encoder_decoder_params()
         d, h, e, f = self.d_model, self.n_heads, self.d_head, self.d_ff
         kv = self.kv_heads
         norm_params = 2 * d if self.norm == "layernorm" else d
@@ -135,6 +143,16 @@ class ModelSpec:
             total += self.vocab_size * d + (self.vocab_size if self.lm_head_bias else 0)
         return total
 
+    def encoder_decoder_params(self) -> int:
+        """T5: encoder blocks (self-attention, MLP, 2 RMSNorms), decoder blocks (self- and
+        cross-attention, MLP, 3 RMSNorms), one relative-bias table [buckets, heads] in each
+        stack, two final norms, the shared embedding and the LM head unless tied."""
+        d, inner = self.d_model, self.n_heads * self.d_head
+        attn = 4 * d * inner
+        mlp = (3 if self.gated else 2) * d * self.d_ff
+        total = self.n_layers * (attn + mlp + 2 * d) + self.n_decoder_layers * (2 * attn + mlp + 3 * d)
+        total += 2 * self.relative_buckets * self.n_heads + 2 * d + self.vocab_size * d
+        return total + (0 if self.tied_embeddings else self.vocab_size * d)
 
     def active_param_count(self) -> int:
         """Parameters a token uses: `param_count()` with k of the experts of each sparse layer."""

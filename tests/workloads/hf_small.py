@@ -93,3 +93,18 @@ def run_decode(source, tokens, attention="3pass", block=3):
 
 def tokens(batch: int, n: int, vocab: int = 64, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, vocab, (batch, n))
+
+
+# T5 v1.1 (gated-gelu, separate head): 2 encoder + 2 decoder blocks, inner width 4 x 12 = 48 != d_model,
+# 8 buckets up to distance 16 (the logarithmic buckets are reached within 9 positions). Not in SMALL:
+# an encoder-decoder runs through `run_t5` (tests/workloads/test_t5.py).
+SMALL_T5 = dict(model_type="t5", d_model=32, d_kv=12, num_heads=4, num_layers=2, num_decoder_layers=2, d_ff=40,
+                vocab_size=64, relative_attention_num_buckets=8, relative_attention_max_distance=16,
+                feed_forward_proj="gated-gelu", tie_word_embeddings=False, layer_norm_epsilon=1e-6,
+                is_encoder_decoder=True, decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
+
+
+def write_t5_config(folder, **changes) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps({**SMALL_T5, **changes}))
+    return str(folder / "config.json")

@@ -83,7 +83,7 @@ def test_transformers5_rope_parameters_are_read():
 
 @pytest.mark.parametrize("changes,needle", [
     ({"model_type": "jamba"}, "model_type = 'jamba' is not supported; allowed: gpt2, opt, llama, mistral, qwen2, mixtral, qwen2_moe"),
-    ({"model_type": "t5"}, "model_type = 't5' is not supported"),
+    ({"model_type": "bart"}, "model_type = 'bart' is not supported"),
     ({"model_type": "gemma3"}, "model_type = 'gemma3' is not supported"),
     ({"rope_scaling": {"rope_type": "yarn", "factor": 4.0}}, "rope_scaling.rope_type = 'yarn' is not supported; allowed: 'default', 'linear', 'llama3'"),
     ({"hidden_act": "tanh"}, "hidden_act = 'tanh' is not supported for model_type 'llama'; allowed: 'silu', 'swish'"),
@@ -140,11 +140,11 @@ def test_cli_lower_and_models_take_config_paths(tmp_path, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert [(r["name"], r["params"]) for r in rows] == [("gemma-2b", 2_506_172_416), ("mistral-7b-v0.1", 7_241_732_096)]
     assert main(["models"]) == 0 and "llama-2-7b" in capsys.readouterr().out
-    bad = tmp_path / "t5.json"
-    bad.write_text(json.dumps({"model_type": "t5"}))
+    bad = tmp_path / "bart.json"
+    bad.write_text(json.dumps({"model_type": "bart"}))
     assert main(["lower", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "model_type = 't5' is not supported" in err
+    assert err.count("\n") == 1 and "model_type = 'bart' is not supported" in err
 
 
 def test_sweep_over_two_config_files(tmp_path, capsys):
