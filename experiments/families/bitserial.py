@@ -42,6 +42,7 @@ from sim.bitserial.area import NODE_NM
 from sim.bitserial.spec import AcceleratorSpec
 from sim.dram import available_standards
 from sim.roofline import sram_energy_j_per_byte
+from workloads import get_model
 from workloads.errors import SpecError
 
 from . import Family
@@ -96,7 +97,12 @@ def arch(params: BitserialParams, workload: dict) -> AcceleratorSpec:
 
 
 def check(workload: dict, params: dict) -> None:
-    """Refuse the command-level DRAM model in paper mode (the paper's accounting is bytes / bandwidth)."""
+    """Refuse the command-level DRAM model in paper mode (the paper's accounting is bytes / bandwidth),
+    and encoder-decoder models (the mapper pairs one QK and one AV attention matmul per layer)."""
+    model = get_model(workload["model"])
+    if model.kind == "encoder-decoder":
+        raise SpecError(f"model: {model.name!r} is an encoder-decoder model; the bitserial mapper pairs one "
+                        "QK and one AV attention matmul per layer (allowed: decoder and encoder models)")
     p = BitserialParams(**params)
     if p.mode == "paper" and p.dram != "bandwidth":
         raise SpecError(f"bitserial: dram {p.dram!r} needs mode cycle; paper mode follows the paper's "
