@@ -598,70 +598,66 @@ class AnalyticRunner:
         with the ASIC/transfer steps between them summed (an idle span may be split anywhere),
         without per-step objects: the decode's loop (`sim.pim.simulate`).
 
-        A PIM step and the idle span after it are one memoized transition when the channels
-        start as one class: keyed on (step, idle cycles, state, due relative to the start), its
-        outcome holds the classes after the idle span (`_segment`).
+        A PIM step and the idle span after it are one memoized transition keyed on (step, idle
+        cycles, the classes' masks, states and dues relative to the start), its outcome holds
+        the classes after the idle span (`_segment`); the runner's state is held in locals and
+        written back only around a miss.
 
         Why one function: it is the per-step loop of a whole decode (about 300 PIM steps per
         GPT-2 XL token); the memo hit is inlined so that a hit costs no extra Python call."""
         refresh = self.refresh
-        compiled, fused = self._compiled, self._fused
+        compiled, fused, at = self._compiled, self._fused, self._at
         self.now += lead
         self._pending_idle += lead
-        for pos, step, idle in items:
-            if self._pending_idle:
-                if refresh and self._min_due < self.now:
-                    self._idle()
-                self._pending_idle = 0
-            start = self.now
-            hit = compiled.get(id(step))
-            cs = hit[1] if hit is not None and hit[0] is step else self._compile(step)
-            classes = self.classes
-            if len(classes) == 1:
-                m, base, sid, due = classes[0]
-                if start > base:
-                    sid = self._at(base, sid, start)
-                key = (id(cs), idle, m, sid, due - start if refresh else 0)
-            else:
-                key = self._fused_key(cs, idle, start)
-            if key is not None:
-                hit = fused.get(key)
-                if hit is None or hit[0] is not cs:
-                    hit = fused[key] = (cs, self._segment(cs, idle))
-                dur, rc, tc, refs, out, min_due = hit[1]
-                self.refs += refs
-                if len(out) == 1:
-                    m, b, sid, d = out[0]
-                    self.classes = [(m, start + b, sid, start + d)]
-                else:
-                    self.classes = [(m, start + b, sid, start + d) for m, b, sid, d in out]
-                self._min_due = start + min_due
-                self.now = start + dur + idle
-            else:
-                end, rc, tc = self._pim_step(cs)
-                dur = end - start
-                self.now = end + idle
-                self._pending_idle = idle
-            cycles[pos] += dur
-            refresh_cycles[pos] += rc
-            transfer_cycles[pos] += tc
         if self._pending_idle:
             if refresh and self._min_due < self.now:
                 self._idle()
             self._pending_idle = 0
+        now, classes, refs_total, least_due = self.now, self.classes, self.refs, self._min_due
+        for pos, step, idle in items:
+            hit = compiled.get(id(step))
+            cs = hit[1] if hit is not None and hit[0] is step else self._compile(step)
+            if len(classes) == 1:
+                m, base, sid, due = classes[0]
+                if now > base:
+                    sid = at(base, sid, now)
+                key = (id(cs), idle, m, sid, due - now if refresh else 0)
+            else:
+                self.now, self.classes = now, classes
+                key = self._fused_key(cs, idle, now)
+                classes = self.classes
+            hit = fused.get(key)
+            if hit is None or hit[0] is not cs:
+                self.now, self.classes, self.refs, self._min_due = now, classes, refs_total, least_due
+                hit = fused[key] = (cs, self._segment(cs, idle))
+            dur, rc, tc, refs, out, min_due = hit[1]
+            refs_total += refs
+            if len(out) == 1:
+                m, b, sid, d = out[0]
+                classes = [(m, now + b, sid, now + d)]
+            else:
+                classes = [(m, now + b, sid, now + d) for m, b, sid, d in out]
+            least_due = now + min_due
+            now += dur + idle
+            cycles[pos] += dur
+            refresh_cycles[pos] += rc
+            transfer_cycles[pos] += tc
+        self.now, self.classes, self.refs, self._min_due = now, classes, refs_total, least_due
 
-    def _fused_key(self, cs: _Compiled, idle: int, start: int) -> tuple | None:
-        """The `run_segments` memo key of several classes: their masks and states normalized to
-        `start` when those make one class (then the classes are joined), else None."""
+    def _fused_key(self, cs: _Compiled, idle: int, start: int) -> tuple:
+        """The `run_segments` memo key of several classes: their masks, states normalized to
+        `start` and dues relative to it (classes with equal (state, due) joined; the runner's
+        classes are replaced by the normalized ones)."""
         refresh, joined = self.refresh, {}
         for m, base, sid, due in self.classes:
             k = (self._at(base, sid, start) if start > base else sid, due - start if refresh else 0)
             joined[k] = joined.get(k, 0) | m
-        if len(joined) != 1:
-            return None
-        ((sid, d), m), = joined.items()
-        self.classes = [(m, start, sid, start + d if refresh else self.classes[0][3])]
-        return (id(cs), idle, m, sid, d)
+        if len(joined) == 1:
+            ((sid, d), m), = joined.items()
+            self.classes = [(m, start, sid, start + d if refresh else self.classes[0][3])]
+            return (id(cs), idle, m, sid, d)
+        self.classes = [(m, start, sid, start + d) for (sid, d), m in joined.items()]
+        return (id(cs), idle, *sorted((m, sid, d) for (sid, d), m in joined.items()))
 
     def _segment(self, cs: _Compiled, idle: int) -> tuple:
         """Runs step `cs` from self.now, then `idle` idle cycles; returns (PIM cycles, refresh

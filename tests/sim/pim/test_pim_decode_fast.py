@@ -95,6 +95,40 @@ def test_run_segments_equals_run_step_by_step(program, repeat, refresh):
     assert total == run_fast(STD, _tiles(steps) * repeat, channels, refresh=refresh).cycles
 
 
+
+@st.composite
+def _uneven_program(draw):
+    """(channels, steps): 2-9 channels, each step's channels split into two groups with
+    different run lists (one group possibly idle), so channels leave a step in different
+    states (the multi-class fused memo of `run_segments`); the same steps repeat."""
+    channels = draw(st.integers(2, 9))
+    steps = []
+    for k in range(draw(st.integers(1, 4))):
+        split = draw(st.integers(1, channels - 1))
+        a = tuple((draw(_sig), draw(st.integers(1, 300))) for _ in range(draw(st.integers(1, 2))))
+        b = tuple((draw(_sig), draw(st.integers(1, 300))) for _ in range(draw(st.integers(0, 2))))
+        steps.append(PimRuns(f"p{k}", (a,) * split + (b,) * (channels - split)))
+        steps.append(AsicStep(f"a{k}", draw(st.one_of(st.integers(0, 300), st.integers(0, 20000)))))
+    return channels, steps * draw(st.integers(1, 3))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_uneven_program(), st.integers(1, 4), st.booleans())
+def test_run_segments_multi_class_equals_run(program, repeat, refresh):
+    channels, steps = program
+    ref, fast = AnalyticRunner(STD, channels, refresh=refresh), AnalyticRunner(STD, channels, refresh=refresh)
+    lead, items = _segments(steps)
+    n = len(steps)
+    for _ in range(repeat):
+        run = ref.run(steps)
+        cycles, rc, tc = [0] * n, [0] * n, [0] * n
+        fast.run_segments(lead, items, cycles, rc, tc)
+        for i, (s, t) in enumerate(zip(steps, run.steps)):
+            if not isinstance(s, AsicStep):
+                assert (cycles[i], rc[i], tc[i]) == (t.cycles, t.refresh_cycles, t.transfer_cycles)
+        assert fast.now == ref.now and fast.refs == ref.refs
+
+
 def _old_rows(mapping, plan, system):
     """The former simulate: `run` on every token's full step list, per-step timings summed per
     Einsum, counts from `step_counts` of every token's steps, energy row by row."""
