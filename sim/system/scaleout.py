@@ -46,13 +46,24 @@ from workloads.models import ModelSpec
 TOPOLOGIES = ("ring", "switch")
 
 
-def _cited(text: str) -> str:
+def cited(text: str) -> str:
     if not str(text).strip():
         raise ValueError("every number cites where it comes from (a paper, a standard, or 'assumption: ...')")
     return text
 
 
-class DeviceLinkSpec(BaseModel):
+class Wire:
+    """What a link costs per transfer: `latency_s + bytes / bandwidth` and `bytes x 8 x pJ/bit`
+    (shared by the device link here and `sim.system.spec.LinkSpec`, which declare the fields)."""
+
+    def transfer_s(self, nbytes: float) -> float:
+        return self.latency_s + nbytes / self.bandwidth_bytes_per_s
+
+    def energy_j(self, nbytes: float) -> float:
+        return nbytes * 8 * self.energy_pj_per_bit * 1e-12
+
+
+class DeviceLinkSpec(Wire, BaseModel):
     """The device-to-device link (per direction; one transfer at a time per direction)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -63,14 +74,7 @@ class DeviceLinkSpec(BaseModel):
     topology: Literal[TOPOLOGIES] = "switch"  # type: ignore[valid-type]
     source: str
 
-    _source = field_validator("source")(_cited)
-
-    def transfer_s(self, nbytes: float) -> float:
-        """One point-to-point transfer (a pipeline stage hand-off)."""
-        return self.latency_s + nbytes / self.bandwidth_bytes_per_s
-
-    def energy_j(self, nbytes: float) -> float:
-        return nbytes * 8 * self.energy_pj_per_bit * 1e-12
+    _source = field_validator("source")(cited)
 
 
 class ScaleoutSpec(BaseModel):
@@ -85,7 +89,7 @@ class ScaleoutSpec(BaseModel):
     link: DeviceLinkSpec | None = None  # required when devices > 1
     source: str
 
-    _source = field_validator("source")(_cited)
+    _source = field_validator("source")(cited)
 
     @model_validator(mode="after")
     def _split(self):

@@ -28,18 +28,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sim.system.scaleout import ScaleoutSpec
+from sim.system.scaleout import ScaleoutSpec, Wire, cited
 from workloads.errors import SpecError
 
 FAMILIES = ("roofline", "pim", "bitserial", "attention")
 PRESETS_DIR = Path(__file__).parent / "presets"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-
-
-def _cited(text: str) -> str:
-    if not str(text).strip():
-        raise ValueError("every number cites where it comes from (a paper, a standard, or 'assumption: ...')")
-    return text
 
 
 class UnitSpec(BaseModel):
@@ -55,7 +49,7 @@ class UnitSpec(BaseModel):
     mapping: str | None = Field(None, description="one of the family's mappings (default: the family's "
                                                   "default); checked by experiments.system.costs.check_unit")
 
-    _source = field_validator("source")(_cited)
+    _source = field_validator("source")(cited)
 
     @field_validator("name")
     @classmethod
@@ -65,7 +59,7 @@ class UnitSpec(BaseModel):
         return name
 
 
-class LinkSpec(BaseModel):
+class LinkSpec(Wire, BaseModel):
     """A bidirectional link; each direction carries one transfer at a time at the full bandwidth."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -76,7 +70,7 @@ class LinkSpec(BaseModel):
     energy_pj_per_bit: float = Field(ge=0)
     source: str
 
-    _source = field_validator("source")(_cited)
+    _source = field_validator("source")(cited)
 
     @field_validator("between")
     @classmethod
@@ -88,12 +82,6 @@ class LinkSpec(BaseModel):
     @property
     def name(self) -> str:
         return f"{self.between[0]}--{self.between[1]}"
-
-    def transfer_s(self, nbytes: float) -> float:
-        return self.latency_s + nbytes / self.bandwidth_bytes_per_s
-
-    def energy_j(self, nbytes: float) -> float:
-        return nbytes * 8 * self.energy_pj_per_bit * 1e-12
 
 
 class SystemSpec(BaseModel):
@@ -108,7 +96,7 @@ class SystemSpec(BaseModel):
     scaleout: ScaleoutSpec | None = None  # N copies of a unit group over a device link (sim.system.scaleout)
     source: str
 
-    _source = field_validator("source")(_cited)
+    _source = field_validator("source")(cited)
 
     @model_validator(mode="after")
     def _scaleout_group(self):
