@@ -71,6 +71,18 @@ def _common(c: _Config, heads_key: str = "num_attention_heads") -> dict:
                 max_positions=c.integer("max_position_embeddings"))
 
 
+def _window(window, max_positions: int) -> int | None:
+    """A sliding window, or None when there is none or it covers every position."""
+    return None if window is None or window >= max_positions else int(window)
+
+
+def _with_defaults(c: _Config, defaults: dict) -> _Config:
+    """`c` with a family's own defaults for keys that are absent (an explicit null in a key with
+    a default is read as absent too)."""
+    cfg = {**defaults, **{k: v for k, v in c.cfg.items() if v is not None or k not in defaults}}
+    return _Config(cfg, c.where)
+
+
 def _rope_params(c: _Config) -> tuple[str, dict]:
     """RoPE fields, from `rope_scaling` + `rope_theta` (transformers 4) or `rope_parameters` (5)."""
     key = "rope_parameters" if c.cfg.get("rope_parameters") is not None else "rope_scaling"
@@ -139,8 +151,7 @@ def _llama(c: _Config) -> dict:
                tied_embeddings=bool(c.get("tie_word_embeddings", False)), **_rope(c))
     if kind == "mistral":
         # MistralConfig's default sliding_window is 4096 (Mistral 7B v0.1); v0.2 on set null.
-        window = c.cfg.get("sliding_window", 4096)
-        out["sliding_window"] = None if window is None or window >= out["max_positions"] else int(window)
+        out["sliding_window"] = _window(c.cfg.get("sliding_window", 4096), out["max_positions"])
     if kind == "qwen2":
         c.allow("use_sliding_window", (False,), False)
     return out
@@ -159,10 +170,10 @@ def _mixtral(c: _Config) -> dict:
     """Mixtral (MixtralConfig): LLaMA attention, every MLP a sparse block of num_local_experts
     SwiGLU experts of width intermediate_size; softmax over the num_experts_per_tok top logits."""
     defaults = {"rope_theta": 1e6, "rms_norm_eps": 1e-5}  # MixtralConfig's defaults
-    c = _Config({**defaults, **{k: v for k, v in c.cfg.items() if v is not None or k not in defaults}}, c.where)
+    c = _with_defaults(c, defaults)
     out = _llama(c)
     window = c.get("sliding_window")  # MixtralConfig: None (Mixtral-8x7B's config.json: null)
-    out.update(family="mixtral", sliding_window=None if window is None or window >= out["max_positions"] else int(window),
+    out.update(family="mixtral", sliding_window=_window(window, out["max_positions"]),
                router="topk_softmax", **_experts(c, "num_local_experts", "intermediate_size"))
     return out
 
@@ -213,7 +224,7 @@ def _phi3(c: _Config) -> dict:
                norm_eps=float(c.get("rms_norm_eps", 1e-5)), activation=c.activation("hidden_act", _SILU, "silu"),
                bias=False, tied_embeddings=bool(c.get("tie_word_embeddings", False)),
                rotary_dim=None if partial == 1.0 else int(partial * out["d_head"]),
-               sliding_window=None if window is None or window >= out["max_positions"] else int(window), **_rope(c))
+               sliding_window=_window(window, out["max_positions"]), **_rope(c))
     return out
 
 
@@ -260,7 +271,7 @@ def _gemma2(c: _Config) -> dict:
     (attn_logit_softcapping) and logits (final_logit_softcapping), and sliding-window (local)
     layers alternating with global ones (`layer_types`; by default the even layers slide)."""
     defaults = {"head_dim": 256, "query_pre_attn_scalar": 256, "sliding_window": 4096}  # Gemma2Config's
-    c = _Config({**defaults, **{k: v for k, v in c.cfg.items() if v is not None or k not in defaults}}, c.where)
+    c = _with_defaults(c, defaults)
     c.allow("use_bidirectional_attention", (None, False), None)
     out = _gemma(c)
     scalar = c.need("query_pre_attn_scalar")
