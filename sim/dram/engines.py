@@ -15,13 +15,12 @@ Tests prove all engines emit identical command traces and statistics.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-
 import numpy as np
 import simpy
 
-from sim.dram.controller import ChannelController, Command, ControllerConfig
+from sim.dram.controller import ChannelController, ControllerConfig
 from sim.dram.spec import DramStandard
+from sim.dram.stats import RunTotals
 
 ENGINES = ("simpy", "loop", "fast")
 
@@ -57,21 +56,8 @@ def run(engine: str, controllers: list[ChannelController]) -> None:
         run_loop(controllers)
 
 
-@dataclass(frozen=True)
-class FastRun:
-    """Totals of a `fast` run over all channels."""
-
-    requests: int
-    reads: int
-    cycles: int
-    command_counts: dict[str, int]
-    row_outcomes: tuple[int, int, int]
-    latency_histogram: np.ndarray
-    trace: tuple[Command, ...]
-
-
 def run_fast(standard: DramStandard, chunks, mapping: str, config: ControllerConfig,
-             record: bool) -> FastRun:
+             record: bool) -> RunTotals:
     """The ``fast`` engine over request chunks (see `sim.dram.fast.run_stream`)."""
     from sim.dram import fast  # numba compiles (or loads its cache) on first use only
     from sim.dram import fastkernel as fk
@@ -84,7 +70,7 @@ def run_fast(standard: DramStandard, chunks, mapping: str, config: ControllerCon
         hist[:c.latency_hist.size] += c.latency_hist
     outcomes = tuple(int(sum(c.ctl[slot] for c in channels))
                      for slot in (fk.C_OUT_HIT, fk.C_OUT_MISS, fk.C_OUT_CONFLICT))
-    return FastRun(
+    return RunTotals(
         requests=sum(c.requests for c in channels), reads=sum(c.reads for c in channels),
         cycles=max(int(c.ctl[fk.C_MAX_DONE]) for c in channels),
         command_counts={n: int(v) for n, v in zip(names, counts)}, row_outcomes=outcomes,

@@ -11,7 +11,7 @@ from sim.dram.address import AddressMapping
 from sim.dram.controller import ChannelController, ControllerConfig, Request
 from sim.dram.engines import ENGINES, run, run_fast
 from sim.dram.spec import DramStandard, load_standard, with_channels
-from sim.dram.stats import DramResult, RunTotals, collect, summarize
+from sim.dram.stats import DramResult, collect, summarize
 from sim.dram.trace import TraceEntry, entry_chunks
 from workloads.errors import SpecError
 
@@ -72,9 +72,5 @@ def simulate_stream(standard: DramStandard | str,
     with `trace` (it grows with the run); `channels` as in `simulate`."""
     std, cfg = _prepare(standard, "fast", config, policy, refresh, channels)
     AddressMapping.parse(mapping, std.organization)
-    fast = run_fast(std, chunks, mapping, cfg, trace)
-    totals = RunTotals(
-        requests=fast.requests, reads=fast.reads, cycles=fast.cycles,
-        command_counts=fast.command_counts, row_outcomes=fast.row_outcomes,
-        latency_histogram=fast.latency_histogram, trace=fast.trace)
+    totals = run_fast(std, chunks, mapping, cfg, trace)
     return summarize(std, totals, mapping, cfg.policy, cfg.refresh, "fast")
