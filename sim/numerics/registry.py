@@ -82,18 +82,17 @@ def names() -> tuple[str, ...]:
     return tuple(sorted(SCHEMES, key=lambda n: (SCHEMES[n].order, n)))
 
 
-def scheme(name: str) -> Scheme:
+def _lookup(table: dict, name: str, what: str, allowed: Callable[[], tuple[str, ...]]):
     load()
-    try:
-        return SCHEMES[name]
-    except KeyError:
-        raise SpecError(f"unknown scheme {name!r}; allowed: {', '.join(names())}") from None
+    if name not in table:
+        raise SpecError(f"unknown {what} {name!r}; allowed: {', '.join(allowed())}")
+    return table[name]
+
+
+def scheme(name: str) -> Scheme:
+    return _lookup(SCHEMES, name, "scheme", names)
 
 
 def datatype(name: str) -> Datatype:
     """A registered datatype by name (e.g. `fp4_er_pos`, `int6`, `flint4`)."""
-    load()
-    try:
-        return DATATYPES[name]
-    except KeyError:
-        raise SpecError(f"unknown datatype {name!r}; allowed: {', '.join(sorted(DATATYPES))}") from None
+    return _lookup(DATATYPES, name, "datatype", lambda: tuple(sorted(DATATYPES)))
