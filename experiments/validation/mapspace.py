@@ -29,14 +29,14 @@ ROWS = COLS = 32
 DRAM_BPC, DRAM_PJ_B, GLB_PJ_B, MAC_PJ, WORD = 32, 160.0, 6.0, 1.0, 2
 SECTION = "docs/validation.md, Mapspace vs SCALE-Sim and ZigZag"
 
-# SCALE-Sim 3.0 compute cycles (demand-matrix rows), 32 x 32, recorded by test_peers.py
+# SCALE-Sim 3.0 compute cycles (demand-matrix rows), 32 x 32; test_peers.py checks them against the live tool
 SCALESIM = {
     (64, 64, 64): {"os": 504, "ws": 632, "is": 632},
     (256, 768, 768): {"os": 159_360, "ws": 201_600, "is": 165_504},
     (256, 3072, 768): {"os": 601_728, "ws": 806_400, "is": 662_016},
     (1024, 768, 768): {"os": 637_440, "ws": 643_968, "is": 662_016},
 }
-# ZigZag 3.9.1 latency-best mapping's cycles on `peer_array`, recorded by test_peers.py
+# ZigZag 3.9.1 latency-best mapping's cycles on `peer_array`; test_peers.py checks them against the live tool
 ZIGZAG = {(64, 64, 64): 784, (256, 768, 768): 299_506, (256, 3072, 768): 1_201_649, (1024, 768, 768): 1_221_104}
 FAST_SHAPES = ((64, 64, 64), (256, 768, 768))
 
@@ -65,13 +65,9 @@ def peer_array() -> PEArraySpec:
                        fanout_level=1, clock_hz=1e9, mac_energy_pj=MAC_PJ)
 
 
-def scalesim_live(m: int, k: int, n: int, dataflow: str) -> int:
-    """SCALE-Sim's compute cycles (its demand-matrix rows), run as a library (as test_peers.py)."""
-    from scalesim.compute.operand_matrix import operand_matrix
-    from scalesim.compute.systolic_compute_is import systolic_compute_is
-    from scalesim.compute.systolic_compute_os import systolic_compute_os
-    from scalesim.compute.systolic_compute_ws import systolic_compute_ws
-    from scalesim.layout_utils import layouts
+def scalesim_inputs(m: int, k: int, n: int, dataflow: str):
+    """SCALE-Sim's config (its default SRAM sizes, 32 × 32, CALC bandwidth) and a GEMM topology
+    (its conv form: ifmap m × k, filter k wide, n filters)."""
     from scalesim.scale_config import scale_config
     from scalesim.topology_utils import topologies
 
@@ -81,6 +77,18 @@ def scalesim_live(m: int, k: int, n: int, dataflow: str) -> int:
     cfg.using_ifmap_custom_layout = cfg.using_filter_custom_layout = False
     topo = topologies()
     topo.load_layer_params_from_list("gemm", ["gemm", m, k, 1, k, 1, n, 1, 1, 1, 1])
+    return cfg, topo
+
+
+def scalesim_live(m: int, k: int, n: int, dataflow: str) -> int:
+    """SCALE-Sim's compute cycles (its demand-matrix rows) of an m × k × n GEMM, run as a library."""
+    from scalesim.compute.operand_matrix import operand_matrix
+    from scalesim.compute.systolic_compute_is import systolic_compute_is
+    from scalesim.compute.systolic_compute_os import systolic_compute_os
+    from scalesim.compute.systolic_compute_ws import systolic_compute_ws
+    from scalesim.layout_utils import layouts
+
+    cfg, topo = scalesim_inputs(m, k, n, dataflow)
     op = operand_matrix()
     op.set_params(layer_id=0, config_obj=cfg, topoutil_obj=topo, layoututil_obj=layouts())
     (_, ifm), (_, flt), (_, ofm) = op.get_ifmap_matrix(), op.get_filter_matrix(), op.get_ofmap_matrix()
