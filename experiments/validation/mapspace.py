@@ -26,6 +26,8 @@ NAME_ZIGZAG = "zigzag"
 TOLERANCE = 0.05
 ZIGZAG_GAP = 0.5  # einspace's best at least (1 - this) × ZigZag's: the documented gap is 1.02-1.89x
 ROWS = COLS = 32
+# assumption: the peer architecture's figures (DRAM B/cycle, pJ/B of DRAM and GLB, pJ/MAC, word bytes)
+# are round values chosen for the comparison, the same in both tools, not a real chip's
 DRAM_BPC, DRAM_PJ_B, GLB_PJ_B, MAC_PJ, WORD = 32, 160.0, 6.0, 1.0, 2
 SECTION = "docs/validation.md, Mapspace vs SCALE-Sim and ZigZag"
 
