@@ -30,7 +30,7 @@ from dataclasses import replace
 
 from .attention import add_attention
 from .errors import SpecError
-from .ir import Affine, Cascade, CascadeBuilder, Einsum, parse_access
+from .ir import Affine, Cascade, CascadeBuilder, Einsum, gather
 
 ENCODER_RANKS = {"P": "S", "M": "SK", "M0": "SK0", "M1": "SK1"}
 CROSS_RANKS = {"M": "S", "M0": "S0", "M1": "S1"}
@@ -46,7 +46,7 @@ def build_encoder_decoder(low, encoder_len: int) -> Cascade:
     low.meta["decoder_layers"] = decoder_layers(low)
     enc = encoder(low, encoder_len) if low.phase == "prefill" else None
     b.tensor("TOK", "B,P", dtype="int32", role="input")
-    b.add(gather("EMB.X", low.weight("WTE", "V,D"), "V,D", "TOK", "B,P", "B,P,D", "V", "embedding"))
+    b.add(gather("EMB.X", f"{low.weight('WTE', 'V,D')}[V,D]", "TOK[B,P]", "B,P,D", "V", group="embedding"))
     bias = position_bias(low, "DEC.")
     x = "EMB.X"
     for i in range(low.meta["decoder_layers"]):
@@ -61,19 +61,12 @@ def decoder_layers(low) -> int:
     return m.n_decoder_layers if low.n_layers == m.n_layers else min(low.n_layers, m.n_decoder_layers)
 
 
-def gather(out: str, table: str, table_ranks: str, idx: str, idx_ranks: str, out_ranks: str, along: str,
-           group: str) -> Einsum:
-    return Einsum(name=out, output=parse_access(f"{out}[{out_ranks}]"),
-                  inputs=(parse_access(f"{table}[{table_ranks}]"), parse_access(f"{idx}[{idx_ranks}]")),
-                  kind="gather", along=along, group=group)
-
-
 def position_bias(low, pre: str) -> str:
     """{pre}PB[G,J,M,P] = {pre}REL[{pre}BKT[M,P], G, J]: the bias of every (key, query) pair."""
     b = low.b
     table = low.weight(f"{pre}REL", "U,G,J")
     b.tensor(f"{pre}BKT", "M,P", dtype="int32", role="input")
-    b.add(gather(f"{pre}PB", table, "U,G,J", f"{pre}BKT", "M,P", "G,J,M,P", "U", "position"))
+    b.add(gather(f"{pre}PB", f"{table}[U,G,J]", f"{pre}BKT[M,P]", "G,J,M,P", "U", group="position"))
     return f"{pre}PB"
 
 
@@ -127,7 +120,7 @@ def encoder(low, n: int) -> str:
     sub = scratch(low, n, n)
     sb = sub.b
     sb.tensor("ETOK", "B,P", dtype="int32", role="input")
-    sb.add(gather("ENC.X", sub.weight("WTE", "V,D"), "V,D", "ETOK", "B,P", "B,P,D", "V", "embedding"))
+    sb.add(gather("ENC.X", f"{sub.weight('WTE', 'V,D')}[V,D]", "ETOK[B,P]", "B,P,D", "V", group="embedding"))
     bias = position_bias(sub, "ENC.")
     x = "ENC.X"
     for i in range(low.n_layers):

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 
 from .attention import VARIANTS, add_attention
 from .errors import SpecError
-from .ir import Cascade, CascadeBuilder, offset, scale, unary
+from .ir import Cascade, CascadeBuilder, gather, offset, scale, unary
 from .models import GATED, ModelSpec, get_model
 from .moe import add_moe
 from .encdec import build_encoder_decoder
@@ -284,7 +284,7 @@ class _Lowering:
         b.rank("V", m.vocab_size)
         b.tensor("TOK", "B,P", dtype="int32", role="input")
         wte = self.weight("WTE", "V,D")
-        b.add(_gather("EMB.X", wte, "TOK", "B,P,D", "V"))
+        b.add(gather("EMB.X", f"{wte}[V,D]", "TOK[B,P]", "B,P,D", "V", group="embedding"))
         x = "EMB.X"
         if m.embed_scale != 1.0:
             b.einsum("EMB.XS", "EMB.XS[B,P,D] = EMB.X[B,P,D]", post=[scale(m.embed_scale)], group="embedding")
@@ -297,7 +297,7 @@ class _Lowering:
         if m.token_types:
             b.tensor("TT", "B,P", dtype="int32", role="input")
             self.weight("WTT", "Y,D", shape=(m.token_types, m.d_model))
-            b.add(_gather("EMB.XT0", "WTT", "TT", "B,P,D", "Y"))
+            b.add(gather("EMB.XT0", "WTT[Y,D]", "TT[B,P]", "B,P,D", "Y", group="embedding"))
             b.einsum("EMB.XT", f"EMB.XT[B,P,D] = {x}[B,P,D] + EMB.XT0[B,P,D]", group="embedding")
             x = "EMB.XT"
         if m.position == "rope":
@@ -339,14 +339,6 @@ class _Lowering:
 def softcap(cap: float) -> list:
     """Gemma-2's logit soft-capping cap * tanh(x / cap) as pointwise operators: scale, tanh, scale."""
     return [scale(1.0 / cap), unary("tanh"), scale(cap)]
-
-
-def _gather(out: str, table: str, idx: str, out_ranks: str, along: str):
-    from .ir import Einsum, parse_access
-
-    return Einsum(name=out, output=parse_access(f"{out}[{out_ranks}]"),
-                  inputs=(parse_access(f"{table}[{along},D]"), parse_access(f"{idx}[B,P]")),
-                  kind="gather", along=along, group="embedding")
 
 
 def _append(out: str, cache: str, new: str, ranks: str, along: str, at: int, group: str, layer: int | None):

@@ -22,7 +22,7 @@ D·X + 3·K·D·CE (+ 3·D·CS + D): k experts, never all X.
 """
 from __future__ import annotations
 
-from .ir import Einsum, offset, parse_access, unary
+from .ir import gather, offset, unary
 from .models import GATED
 
 
@@ -35,9 +35,8 @@ def add_moe(low, L: str, y: str, i: int) -> str:
     gw, ti = _route(b, L, f"{L}R", m.router, m.norm_topk_prob, tags)
     for name, ranks in (("G", "D,CE"), ("U", "D,CE"), ("D", "CE,D")):
         table = low.weight(f"{L}WE{name}", f"X,{ranks}")
-        b.add(Einsum(name=f"{L}EW{name}", output=parse_access(f"{L}EW{name}[B,P,K,{ranks}]"),
-                     inputs=(parse_access(f"{table}[X,{ranks}]"), parse_access(f"{ti}[B,P,K]")),
-                     kind="gather", along="X", **tags), dtype=low.dt.weight)
+        b.add(gather(f"{L}EW{name}", f"{table}[X,{ranks}]", f"{ti}[B,P,K]", f"B,P,K,{ranks}", "X", **tags),
+              dtype=low.dt.weight)
     b.einsum(f"{L}EG", f"{L}EG[B,P,K,CE] = {y}[B,P,D] * {L}EWG[B,P,K,D,CE]", **tags)
     b.einsum(f"{L}EU", f"{L}EU[B,P,K,CE] = {y}[B,P,D] * {L}EWU[B,P,K,D,CE]", **tags)
     b.einsum(f"{L}EGA", f"{L}EGA[B,P,K,CE] = {L}EG[B,P,K,CE]", pre=[unary(GATED[m.activation])], **tags)

@@ -1,6 +1,6 @@
 """The extended-Einsum IR: tensors with named ranks, Einsums, cascades."""
 from .cascade import Cascade
-from .einsum import Access, Einsum, parse_access, parse_einsum
+from .einsum import Access, Einsum, gather, parse_access, parse_einsum
 from .index import Affine
 from .ops import Unary, mask, offset, scale, unary
 from .stats import EinsumStats
@@ -8,6 +8,6 @@ from .tensor import TensorSpec
 
 __all__ = [
     "Access", "Affine", "CascadeBuilder", "Cascade", "Einsum", "EinsumStats", "TensorSpec", "Unary",
-    "mask", "offset", "parse_access", "parse_einsum", "scale", "unary",
+    "gather", "mask", "offset", "parse_access", "parse_einsum", "scale", "unary",
 ]
 from .builder import CascadeBuilder

@@ -183,6 +183,13 @@ def parse_access(text: str, fill: float | None = None) -> Access:
     return Access(name, index, fill)
 
 
+def gather(out: str, table: str, idx: str, out_ranks: str, along: str, **tags) -> Einsum:
+    """out[out_ranks] = the rows of `table` (an access text, e.g. `WTE[V,D]`) picked along rank
+    `along` by the integer indices `idx` (an access text, e.g. `TOK[B,P]`)."""
+    return Einsum(name=out, output=parse_access(f"{out}[{out_ranks}]"),
+                  inputs=(parse_access(table), parse_access(idx)), kind="gather", along=along, **tags)
+
+
 def _split_top(text: str, seps: str) -> tuple[str, str, str] | None:
     """Split at the first separator outside brackets/parentheses."""
     depth = 0
