@@ -31,7 +31,7 @@ from typing import Any
 from sim.attention_array.arch import ArraySpec, EnergyTable, load_energy_table
 from sim.attention_array.dataflows import Dataflow, Stage, StageContext, dataflow
 from sim.attention_array.pipeline import simulate_uniform
-from sim.attention_array.plan import AttentionPlan
+from sim.attention_array.plan import AttentionPlan, EndToEnd
 from sim.attention_array.rates import pair_rates
 from sim.attention_array.schedules import DEFAULT_WINDOW_JOBS, ORDERS, WINDOW_JOBS, StageCycles
 
@@ -48,7 +48,7 @@ class StageRow:
 
 
 @dataclass(frozen=True)
-class ArrayResult:
+class ArrayResult(EndToEnd):
     """Simulated attention layer (all heads, whole batch) on one design; ``linear_*`` are the
     layer's other Einsums when a caller adds them (``sim.attention_array.simulate`` rows)."""
 
@@ -99,14 +99,6 @@ class ArrayResult:
     @property
     def seconds(self) -> float:
         return self.cycles / self.arch.clock_hz
-
-    @property
-    def end_to_end_cycles(self) -> float:
-        return self.cycles + self.linear_cycles
-
-    @property
-    def end_to_end_energy_pj(self) -> float:
-        return self.energy_pj + self.linear_energy_pj
 
 
 def _cyc(n: float, per_cycle: float) -> int:

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 
 from sim.attention_array.arch import (FLAT_BUFFER_BYTES, FLAT_SPILL_ROW_BLOCK, FUSEMAX, ArraySpec,
                                       EnergyTable, load_energy_table)
-from sim.attention_array.plan import AttentionShape
+from sim.attention_array.plan import AttentionShape, EndToEnd
 from workloads.errors import SpecError
 
 # Pipelined exponential unit of FLAT's 1D array (outputs-1d-flat/ERT_summary_verbose.yaml).
@@ -62,7 +62,7 @@ FUSEMAX_EXP_COST = {"mac": 6, "add": 1}
 
 
 @dataclass(frozen=True)
-class PaperResult:
+class PaperResult(EndToEnd):
     """Latency, energy and traffic of one attention layer (all heads, whole batch) in paper mode."""
 
     design: str
@@ -90,14 +90,6 @@ class PaperResult:
     @property
     def util_1d(self) -> float:
         return self.cycles_1d / self.cycles
-
-    @property
-    def end_to_end_cycles(self) -> float:
-        return self.cycles + self.linear_cycles
-
-    @property
-    def end_to_end_energy_pj(self) -> float:
-        return self.energy_pj + self.linear_energy_pj
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+class EndToEnd:
+    """The attention layer plus the layer's other Einsums (``linear_*``, added by
+    ``sim.attention_array.simulate``): shared by `ArrayResult` and `PaperResult`, which
+    define ``cycles``, ``energy_pj``, ``linear_cycles`` and ``linear_energy_pj``."""
+
+    @property
+    def end_to_end_cycles(self) -> float:
+        return self.cycles + self.linear_cycles
+
+    @property
+    def end_to_end_energy_pj(self) -> float:
+        return self.energy_pj + self.linear_energy_pj
+
+
 @dataclass(frozen=True)
 class AttentionShape:
     """One attention layer's shape, as read from the cascade's QK and AV Einsums.
